@@ -1,0 +1,1 @@
+"""The `*** Begin Patch` edit engine: a standalone library (filled by the apply_patch issue)."""

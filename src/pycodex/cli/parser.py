@@ -1,0 +1,296 @@
+"""The argument grammar of `codex` (SPEC §1) and the lazy dispatch table.
+
+Global options are accepted before and after the subcommand name. Each subcommand names
+its handler as ``"module:function"``; the module is imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from pycodex.cli import VERSION_LINE
+from pycodex.protocol.errors import UsageError
+
+SANDBOX_CHOICES = ("read-only", "workspace-write", "danger-full-access")
+APPROVAL_CHOICES = ("untrusted", "on-failure", "on-request", "never")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises ``UsageError`` (exit 2, one line) instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _add_global_options(p: argparse.ArgumentParser, *, nested: bool) -> None:
+    """Options valid on every command. ``nested`` parsers must not reset top-level values."""
+    d: Any = argparse.SUPPRESS if nested else None
+    # A subcommand's parser writes into a fresh namespace that then overwrites the parent's
+    # values, so repeatable options after the subcommand go to their own dest (merged later).
+    suffix = _NESTED_SUFFIX if nested else ""
+    g = p.add_argument_group("global options")
+    g.add_argument(
+        "-c",
+        "--config",
+        dest="config_overrides" + suffix,
+        action="append",
+        metavar="key=value",
+        default=d,
+        help="override a config.toml value: dotted key, TOML value "
+        "(bare words are strings); repeatable",
+    )
+    g.add_argument("-p", "--profile", default=d, help="config profile to use")
+    g.add_argument("-m", "--model", default=d, help="model to use")
+    g.add_argument(
+        "--oss",
+        action="store_true",
+        default=d,
+        help="use the local `oss` provider (Ollama); default model gpt-oss:20b",
+    )
+    g.add_argument(
+        "-s",
+        "--sandbox",
+        dest="sandbox_mode",
+        choices=SANDBOX_CHOICES,
+        default=d,
+        help="sandbox for model-generated commands",
+    )
+    g.add_argument(
+        "-a",
+        "--ask-for-approval",
+        dest="approval_policy",
+        choices=APPROVAL_CHOICES,
+        default=d,
+        help="when to ask before running a command",
+    )
+    g.add_argument(
+        "--full-auto", action="store_true", default=d, help="= -a on-failure -s workspace-write"
+    )
+    g.add_argument(
+        "--dangerously-bypass-approvals-and-sandbox",
+        "--yolo",
+        action="store_true",
+        dest="dangerously_bypass",
+        default=d,
+        help="= -a never -s danger-full-access (only inside an external sandbox)",
+    )
+    g.add_argument(
+        "-C", "--cd", dest="cwd", default=d, metavar="DIR", help="working root of the session"
+    )
+    g.add_argument(
+        "-i",
+        "--image",
+        dest="images" + suffix,
+        action="append",
+        default=d,
+        metavar="FILE",
+        help="attach an image to the first prompt (repeatable; never takes the prompt)",
+    )
+
+
+_NESTED_SUFFIX = "_after_command"
+_REPEATABLE = ("config_overrides", "images")
+
+
+def _merge_repeatable(args: argparse.Namespace) -> argparse.Namespace:
+    for name in _REPEATABLE:
+        before = getattr(args, name, None) or []
+        after = getattr(args, name + _NESTED_SUFFIX, None) or []
+        if hasattr(args, name + _NESTED_SUFFIX):
+            delattr(args, name + _NESTED_SUFFIX)
+        setattr(args, name, before + after)
+    return args
+
+
+def _handler(target: str) -> Callable[[argparse.Namespace], int]:
+    module_name, func_name = target.split(":")
+
+    def call(args: argparse.Namespace) -> int:
+        module = importlib.import_module(f"pycodex.cli.{module_name}")
+        result: int = getattr(module, func_name)(args)
+        return result
+
+    return call
+
+
+def build_parser() -> argparse.ArgumentParser:
+    root = _Parser(
+        prog="codex",
+        description="pycodex: a coding agent in your terminal. "
+        "With no command, opens the interactive session.",
+    )
+    root.add_argument("-V", "--version", action="version", version=VERSION_LINE)
+    _add_global_options(root, nested=False)
+    root.set_defaults(handler=_handler("tui_cmd:run_tui"), prompt=None)
+    sub = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(
+        name: str, target: str, help_text: str, aliases: tuple[str, ...] = ()
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
+        _add_global_options(p, nested=True)
+        p.set_defaults(handler=_handler(target))
+        return p
+
+    ex = add("exec", "exec_cmd:run_exec", "run non-interactively", aliases=("e",))
+    ex.add_argument("prompt", nargs="?", help="the task; absent or `-` reads it from stdin")
+    _add_exec_options(ex)
+
+    rs = add("resume", "tui_cmd:run_resume", "continue a saved session interactively")
+    rs.add_argument("session_id", nargs="?", metavar="ID")
+    rs.add_argument("--last", action="store_true", help="the most recent session")
+    rs.add_argument("prompt", nargs="?")
+
+    add("mcp", "mcp_cmd:run_mcp", "run pycodex as an MCP server on stdio")
+
+    lg = add("login", "login_cmd:run_login", "store an API key in $CODEX_HOME/auth.json")
+    lg.add_argument("--api-key", metavar="KEY", help="the API key to store")
+    lg.add_argument("--with-api-key", action="store_true", help="read the API key from stdin")
+    lg_sub = lg.add_subparsers(dest="login_command", metavar="status", parser_class=_Parser)
+    st = lg_sub.add_parser("status", help="show how pycodex authenticates")
+    _add_global_options(st, nested=True)
+    st.set_defaults(handler=_handler("login_cmd:run_status"))
+    add("logout", "login_cmd:run_logout", "remove stored credentials")
+
+    cfg = add("config", "config_cmd:run_config_help", "inspect the configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="show", parser_class=_Parser)
+    show = cfg_sub.add_parser(
+        "show", help="the effective configuration and where each value came from"
+    )
+    _add_global_options(show, nested=True)
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=_handler("config_cmd:run_config_show"))
+
+    sb = add("sandbox", "sandbox_cmd:run_sandbox", "run a command under the agent's sandbox")
+    sb.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    dbg = add("debug", "sandbox_cmd:run_debug_help", "debugging tools")
+    dbg_sub = dbg.add_subparsers(dest="debug_command", parser_class=_Parser)
+    for name in ("landlock", "seatbelt"):
+        d = dbg_sub.add_parser(name, help=f"run a command under {name}")
+        _add_global_options(d, nested=True)
+        d.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+        d.set_defaults(handler=_handler(f"sandbox_cmd:run_debug_{name}"))
+
+    comp = add("completion", "completion_cmd:run_completion", "print a shell completion script")
+    comp.add_argument("shell", nargs="?", default="bash", choices=("bash", "zsh", "fish"))
+    add("help", "completion_cmd:run_help", "show this help")
+    return root
+
+
+def _add_exec_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSONL events on stdout")
+    p.add_argument(
+        "-o", "--output-last-message", metavar="FILE", help="write the last agent message to FILE"
+    )
+    p.add_argument(
+        "--skip-git-repo-check", action="store_true", help="allow running outside a git repository"
+    )
+    p.add_argument("--color", choices=("always", "never", "auto"), default="auto")
+    p.add_argument("--ephemeral", action="store_true", help="write no session file")
+
+
+def build_exec_resume_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="codex exec resume", description="continue a saved session headless")
+    _add_global_options(p, nested=False)
+    p.add_argument("session_id", nargs="?", metavar="ID")
+    p.add_argument("--last", action="store_true", help="the most recent session")
+    p.add_argument("prompt", nargs="?", help="the next prompt; `-` reads stdin")
+    _add_exec_options(p)
+    p.set_defaults(handler=_handler("exec_cmd:run_exec_resume"), command="exec-resume")
+    return p
+
+
+def build_tui_parser() -> argparse.ArgumentParser:
+    """`codex [OPTIONS] [PROMPT]`: no subcommand opens the interactive session."""
+    p = _Parser(prog="codex")
+    _add_global_options(p, nested=False)
+    p.add_argument("prompt", nargs="?", help="first message of the interactive session")
+    p.set_defaults(handler=_handler("tui_cmd:run_tui"), command=None)
+    return p
+
+
+_VALUE_OPTIONS = frozenset(
+    (
+        "-c",
+        "--config",
+        "-p",
+        "--profile",
+        "-m",
+        "--model",
+        "-s",
+        "--sandbox",
+        "-a",
+        "--ask-for-approval",
+        "-C",
+        "--cd",
+        "-i",
+        "--image",
+    )
+)
+COMMANDS = frozenset(
+    (
+        "exec",
+        "e",
+        "resume",
+        "mcp",
+        "login",
+        "logout",
+        "config",
+        "sandbox",
+        "debug",
+        "completion",
+        "help",
+    )
+)
+
+
+def _first_positional(argv: list[str]) -> int | None:
+    """Index of the first token that is neither an option nor an option's value."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            return i + 1 if i + 1 < len(argv) else None
+        if token.startswith("-") and token != "-":
+            i += 2 if token in _VALUE_OPTIONS else 1
+            continue
+        return i
+    return None
+
+
+def parse(argv: list[str]) -> Callable[[], int]:
+    """Parse argv into a ready-to-run command."""
+    args = parse_namespace(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return lambda: handler(args)
+
+
+def parse_namespace(argv: list[str]) -> argparse.Namespace:
+    """The parsed arguments; ``args.command`` names the subcommand (None: the TUI)."""
+    first = _first_positional(argv)
+    word = argv[first] if first is not None else None
+    if word in ("exec", "e") and first is not None:
+        rest = argv[first + 1 :]
+        nxt = _first_positional(rest)
+        if nxt is not None and rest[nxt] == "resume":
+            args = build_exec_resume_parser().parse_args(
+                argv[:first] + rest[:nxt] + rest[nxt + 1 :]
+            )
+        else:
+            args = build_parser().parse_args(argv)
+    elif word is None and any(a in ("-h", "--help", "-V", "--version") for a in argv):
+        args = build_parser().parse_args(argv)
+    elif word is None or word not in COMMANDS:
+        args = build_tui_parser().parse_args(argv)
+    else:
+        args = build_parser().parse_args(argv)
+    return _merge_repeatable(args)
+
+
+def print_help() -> int:
+    build_parser().print_help(sys.stdout)
+    return 0

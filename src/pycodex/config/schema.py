@@ -1,0 +1,125 @@
+"""Typed, validated settings: what every other layer reads.
+
+Field names are the config.toml key names (reference §2.3–2.5), so ``config.model`` is
+``model = ...``. Produced only by ``pycodex.config.loader.load_config``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pycodex.protocol.policy import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxMode,
+    WireApi,
+)
+
+DEFAULT_MODEL = "gpt-5"
+DEFAULT_OSS_MODEL = "gpt-oss:20b"
+DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProviderInfo:
+    """One ``[model_providers.ID]`` table, merged over the built-in of the same id."""
+
+    id: str
+    name: str
+    base_url: str | None = None
+    env_key: str | None = None
+    env_key_instructions: str | None = None
+    wire_api: WireApi = WireApi.CHAT
+    query_params: dict[str, str] = field(default_factory=dict)
+    http_headers: dict[str, str] = field(default_factory=dict)
+    env_http_headers: dict[str, str] = field(default_factory=dict)  # header -> env var
+    request_max_retries: int = 4
+    stream_max_retries: int = 10
+    stream_idle_timeout_ms: int = 300_000
+    requires_openai_auth: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxWorkspaceWrite:
+    writable_roots: tuple[Path, ...] = ()
+    network_access: bool = False
+    exclude_tmpdir_env_var: bool = False
+    exclude_slash_tmp: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShellEnvironmentPolicy:
+    inherit: Literal["all", "core", "none"] = "all"
+    ignore_default_excludes: bool = False
+    exclude: tuple[str, ...] = ()
+    set: dict[str, str] = field(default_factory=dict)
+    include_only: tuple[str, ...] = ()
+    experimental_use_profile: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    persistence: Literal["save-all", "none"] = "save-all"
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class McpServerConfig:
+    """``[mcp_servers.NAME]``: stdio (``command``) or streamable HTTP (``url``)."""
+
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    url: str | None = None
+    bearer_token_env_var: str | None = None
+    startup_timeout_sec: float = 10.0
+    tool_timeout_sec: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    trust_level: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The effective configuration of one run, after every layer was merged."""
+
+    codex_home: Path
+    cwd: Path
+    model: str = DEFAULT_MODEL
+    model_provider_id: str = "openai"
+    model_provider: ModelProviderInfo = field(
+        default_factory=lambda: ModelProviderInfo(id="openai", name="OpenAI")
+    )
+    model_providers: dict[str, ModelProviderInfo] = field(default_factory=dict)
+    profile: str | None = None
+    approval_policy: AskForApproval = AskForApproval.UNTRUSTED
+    sandbox_mode: SandboxMode = SandboxMode.READ_ONLY
+    sandbox_workspace_write: SandboxWorkspaceWrite = field(default_factory=SandboxWorkspaceWrite)
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    disable_response_storage: bool = False
+    model_reasoning_effort: ReasoningEffort = ReasoningEffort.MEDIUM
+    model_reasoning_summary: ReasoningSummary = ReasoningSummary.AUTO
+    model_supports_reasoning_summaries: bool = False
+    model_context_window: int | None = None
+    model_max_output_tokens: int | None = None
+    model_auto_compact_token_limit: int | None = None
+    project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
+    notify: tuple[str, ...] | None = None
+    instructions: str | None = None
+    experimental_instructions_file: Path | None = None
+    base_instructions: str | None = None  # the text of experimental_instructions_file
+    history: History = field(default_factory=History)
+    file_opener: str = "vscode"
+    hide_agent_reasoning: bool = False
+    show_raw_agent_reasoning: bool = False
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    projects: dict[str, ProjectConfig] = field(default_factory=dict)
+    chatgpt_base_url: str = "https://chatgpt.com/backend-api/"
+    experimental_resume: Path | None = None
+    internal_originator: str = "codex_cli_rs"

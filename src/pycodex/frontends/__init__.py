@@ -1,0 +1,1 @@
+"""Front ends: each speaks only protocol to core."""

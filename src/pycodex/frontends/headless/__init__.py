@@ -1,0 +1,1 @@
+"""`codex exec`: headless runs with human or JSONL output."""

@@ -1,0 +1,1 @@
+"""`codex mcp`: pycodex as an MCP server (filled by the MCP issue)."""

@@ -1,0 +1,1 @@
+"""The full-screen interactive session (filled by the TUI issue)."""

@@ -1,0 +1,126 @@
+"""The seam between core and the model: a prompt goes in, ``ModelEvent``s come out.
+
+Both wire adapters (``responses_api``, ``chat_api``) produce exactly these events, so core
+never knows which API it talks to. ``ModelClient`` is a Protocol: the real client and the
+scripted in-package model both satisfy it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pycodex.protocol.items import ResponseItem, TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTool:
+    """A tool offered to the model, in wire-neutral form."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Everything one request needs besides provider settings."""
+
+    instructions: str
+    input: tuple[ResponseItem, ...]
+    tools: tuple[FunctionTool, ...] = ()
+    parallel_tool_calls: bool = False
+    session_id: str = ""
+
+
+# --- events --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    response_id: str | None = None
+    type: Literal["created"] = "created"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTextDelta:
+    delta: str
+    type: Literal["output_text_delta"] = "output_text_delta"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningSummaryDelta:
+    delta: str
+    type: Literal["reasoning_summary_delta"] = "reasoning_summary_delta"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningContentDelta:
+    """Raw reasoning text (``response.reasoning_text.delta``, Chat ``reasoning``)."""
+
+    delta: str
+    type: Literal["reasoning_content_delta"] = "reasoning_content_delta"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputItemDone:
+    """A complete item: message, reasoning, function call. Recorded once, in order."""
+
+    item: ResponseItem
+    type: Literal["output_item_done"] = "output_item_done"
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    response_id: str | None = None
+    usage: TokenUsage | None = None
+    type: Literal["completed"] = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """A failed attempt that will be retried after ``delay_seconds`` (shown to the user)."""
+
+    reason: str
+    attempt: int
+    max_attempts: int
+    delay_seconds: float
+    type: Literal["retrying"] = "retrying"
+
+
+ModelEvent = (
+    Created
+    | OutputTextDelta
+    | ReasoningSummaryDelta
+    | ReasoningContentDelta
+    | OutputItemDone
+    | Completed
+    | Retrying
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequestOptions:
+    """Per-request settings that come from config, not from the conversation."""
+
+    model: str
+    reasoning_effort: str | None = None  # None: no ``reasoning`` field is sent
+    reasoning_summary: str | None = None
+    store: bool = True
+    include: tuple[str, ...] = ()
+    max_output_tokens: int | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+class ModelClient(Protocol):
+    """Streams one model response for a prompt.
+
+    The stream ends with exactly one ``Completed``; retries happen inside and surface as
+    ``Retrying`` events. Failures that are not retried (or that exhausted their budget)
+    raise a ``pycodex.protocol.errors.ModelError``. Cancelling the iteration closes the
+    connection.
+    """
+
+    def stream(self, prompt: Prompt) -> AsyncIterator[ModelEvent]: ...

@@ -1,0 +1,1 @@
+"""Process spawning under the OS sandbox: the only place that starts processes."""

@@ -1,0 +1,1 @@
+"""Everything written under `$CODEX_HOME`: auth, session rollouts, prompt history."""
