@@ -1,0 +1,33 @@
+"""Shared fixtures: a started scripted model server and an isolated CODEX_HOME.
+
+Nothing here changes process-wide state (no env vars, no cwd): tests pass paths and
+environments explicitly to what they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.model_server import ScriptedModelServer
+
+
+@pytest.fixture
+def model_server() -> Iterator[ScriptedModelServer]:
+    """A started ``ScriptedModelServer`` with an empty script; ``push()`` steps onto it."""
+    server = ScriptedModelServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def codex_home(tmp_path: Path) -> Path:
+    """An empty CODEX_HOME directory (pass it via env to what you run; nothing is set)."""
+    home = tmp_path / "codex_home"
+    home.mkdir()
+    return home
