@@ -1,0 +1,279 @@
+"""`codex exec` without ``--json``: a timestamped transcript for people (SPEC §6).
+
+A header describing the run (workdir, model, provider, approval, sandbox, reasoning), then
+one cell per notable event, each starting with ``[timestamp]``. Deltas are not shown: the
+final text of a message or a reasoning summary is printed once it is complete. Command
+output is cut to its first lines (the model still sees everything it is given).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from pycodex.config.schema import Config
+from pycodex.frontends.headless.jsonl import retry_notice
+from pycodex.protocol.events import (
+    AgentMessage,
+    AgentReasoning,
+    AgentReasoningRawContent,
+    BackgroundEvent,
+    Error,
+    Event,
+    ExecApprovalRequest,
+    ExecCommandBegin,
+    ExecCommandEnd,
+    McpToolCallBegin,
+    McpToolCallEnd,
+    PatchApplyBegin,
+    PatchApplyEnd,
+    PlanUpdate,
+    StreamError,
+    TokenCount,
+    TurnAborted,
+    TurnDiff,
+)
+from pycodex.protocol.policy import SandboxMode
+
+MAX_OUTPUT_LINES = 20
+_PLAN_MARKS = {"completed": "[x]", "in_progress": "[~]", "pending": "[ ]"}
+
+
+def use_color(choice: str, stream: TextIO, env: Mapping[str, str]) -> bool:
+    """``--color``: always, never, or auto (a terminal, and ``NO_COLOR`` unset)."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if "NO_COLOR" in env:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@dataclass(frozen=True)
+class Styles:
+    """ANSI SGR sequences; all empty when colour is off."""
+
+    bold: str = ""
+    dim: str = ""
+    italic: str = ""
+    red: str = ""
+    green: str = ""
+    magenta: str = ""
+    cyan: str = ""
+    reset: str = ""
+
+    @classmethod
+    def create(cls, enabled: bool) -> Styles:
+        if not enabled:
+            return cls()
+        return cls(
+            bold="\x1b[1m",
+            dim="\x1b[2m",
+            italic="\x1b[3m",
+            red="\x1b[31m",
+            green="\x1b[32m",
+            magenta="\x1b[35m",
+            cyan="\x1b[36m",
+            reset="\x1b[0m",
+        )
+
+
+def describe_sandbox(config: Config) -> str:
+    """The sandbox line of the header, with the writable roots of workspace-write."""
+    mode = config.sandbox_mode
+    if mode is not SandboxMode.WORKSPACE_WRITE:
+        return str(mode)
+    ws = config.sandbox_workspace_write
+    roots = ["workdir", *(str(r) for r in ws.writable_roots)]
+    if not ws.exclude_slash_tmp:
+        roots.append("/tmp")
+    if not ws.exclude_tmpdir_env_var:
+        roots.append("$TMPDIR")
+    net = " (network access enabled)" if ws.network_access else ""
+    return f"workspace-write [{', '.join(roots)}]{net}"
+
+
+def head_lines(text: str, limit: int = MAX_OUTPUT_LINES) -> str:
+    """The first ``limit`` lines of ``text`` and a count of what was left out."""
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return "\n".join(lines)
+    return "\n".join([*lines[:limit], f"... (+{len(lines) - limit} lines)"])
+
+
+class HumanRenderer:
+    """Writes the transcript of one run to ``out`` (stdout)."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        color: bool,
+        version: str,
+        hide_reasoning: bool = False,
+        show_raw_reasoning: bool = False,
+        now: type[datetime] = datetime,
+    ) -> None:
+        self.out = out
+        self.s = Styles.create(color)
+        self.version = version
+        self.hide_reasoning = hide_reasoning
+        self.show_raw_reasoning = show_raw_reasoning
+        self._now = now
+        self._commands: dict[str, tuple[str, ...]] = {}
+        self._mcp_started: dict[str, str] = {}
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _ts(self) -> str:
+        stamp = self._now.now().strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self.s.dim}[{stamp}]{self.s.reset} "
+
+    def _cell(self, title: str, body: str | None = None) -> None:
+        self.out.write(self._ts() + title + "\n")
+        if body:
+            self.out.write(body if body.endswith("\n") else body + "\n")
+        self.out.flush()
+
+    # --- header --------------------------------------------------------------------------
+
+    def header(self, config: Config, prompt: str, *, resumed_from: str | None = None) -> None:
+        s = self.s
+        rows: list[tuple[str, str]] = [
+            ("workdir", str(config.cwd)),
+            ("model", config.model),
+            ("provider", config.model_provider_id),
+            ("approval", str(config.approval_policy)),
+            ("sandbox", describe_sandbox(config)),
+        ]
+        if config.model_supports_reasoning_summaries or config.model.startswith(
+            ("o3", "o4", "codex-", "gpt-5")
+        ):
+            rows.append(("reasoning effort", str(config.model_reasoning_effort)))
+            rows.append(("reasoning summaries", str(config.model_reasoning_summary)))
+        if resumed_from is not None:
+            rows.append(("resumed from", resumed_from))
+        lines = [f"{self._ts()}{s.bold}pycodex v{self.version}{s.reset}", "--------"]
+        lines += [f"{s.bold}{k}:{s.reset} {v}" for k, v in rows]
+        lines.append("--------")
+        self.out.write("\n".join(lines) + "\n")
+        self._cell(f"{s.bold}{s.cyan}User instructions:{s.reset}", prompt)
+
+    # --- events --------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        s = self.s
+        msg = event.msg
+        match msg:
+            case AgentReasoning():
+                if not self.hide_reasoning:
+                    self._cell(
+                        f"{s.italic}{s.magenta}thinking{s.reset}", f"{s.italic}{msg.text}{s.reset}"
+                    )
+            case AgentReasoningRawContent():
+                if self.show_raw_reasoning and not self.hide_reasoning:
+                    self._cell(f"{s.italic}{s.magenta}thinking (raw){s.reset}", msg.text)
+            case AgentMessage():
+                self._cell(f"{s.bold}{s.magenta}codex{s.reset}", msg.message)
+            case ExecCommandBegin():
+                self._commands[msg.call_id] = msg.command
+                cmd = shlex.join(msg.command)
+                self._cell(f"{s.magenta}{s.bold}exec{s.reset} {s.bold}{cmd}{s.reset} in {msg.cwd}")
+            case ExecCommandEnd():
+                self._exec_end(msg)
+            case ExecApprovalRequest():
+                self._cell(f"{s.red}declined{s.reset} {shlex.join(msg.command)} (approval: never)")
+            case PatchApplyBegin():
+                body = "\n".join(f"{c.kind[0].upper()} {p}" for p, c in msg.changes.items())
+                self._cell(
+                    f"{s.magenta}{s.bold}apply_patch{s.reset} auto_approved={msg.auto_approved}:",
+                    body,
+                )
+            case PatchApplyEnd():
+                verdict = (
+                    f"{s.green}succeeded{s.reset}" if msg.success else f"{s.red}failed{s.reset}"
+                )
+                self._cell(f"{s.bold}apply_patch{s.reset} {verdict}:", msg.stdout or msg.stderr)
+            case TurnDiff():
+                self._cell(f"{s.magenta}{s.bold}turn diff:{s.reset}", msg.unified_diff)
+            case _:
+                self._on_tool_event(event)
+
+    def _on_tool_event(self, event: Event) -> None:
+        s = self.s
+        msg = event.msg
+        match msg:
+            case PlanUpdate():
+                self._plan(msg)
+            case McpToolCallBegin():
+                inv = msg.invocation
+                self._mcp_started[msg.call_id] = f"{inv.server}.{inv.tool}"
+                call = f"{inv.server}.{inv.tool}({_args(inv.arguments)})"
+                self._cell(f"{s.magenta}{s.bold}tool{s.reset} {call}")
+            case McpToolCallEnd():
+                name = self._mcp_started.pop(msg.call_id, msg.invocation.tool)
+                ok = msg.error is None and not msg.is_error
+                verdict = f"{s.green}succeeded{s.reset}" if ok else f"{s.red}failed{s.reset}"
+                ms = round(msg.duration_seconds * 1000)
+                body = msg.error or "\n".join(str(c.get("text", c)) for c in msg.content)
+                self._cell(f"{s.bold}{name}{s.reset} {verdict} in {ms}ms:", head_lines(body))
+            case TokenCount():
+                self._cell(f"{s.bold}tokens used:{s.reset} {msg.total.total_tokens or _sum(msg)}")
+            case StreamError():
+                self._cell(f"{s.dim}stream error: {retry_notice(msg)}{s.reset}")
+            case Error():
+                self._cell(f"{s.red}{s.bold}ERROR:{s.reset} {msg.message}")
+            case TurnAborted():
+                self._cell(f"{s.red}turn interrupted{s.reset}")
+            case BackgroundEvent():
+                self._cell(f"{s.dim}{msg.message}{s.reset}")
+            case _:
+                pass
+
+    def _exec_end(self, msg: ExecCommandEnd) -> None:
+        s = self.s
+        command = self._commands.pop(msg.call_id, ())
+        cmd = shlex.join(command) if command else "command"
+        ms = round(msg.duration_seconds * 1000)
+        if msg.exit_code == 0:
+            title = f"{s.green}{s.bold}{cmd}{s.reset} {s.green}succeeded in {ms}ms:{s.reset}"
+        else:
+            title = (
+                f"{s.red}{s.bold}{cmd}{s.reset} {s.red}exited {msg.exit_code} in {ms}ms:{s.reset}"
+            )
+        output = head_lines(msg.aggregated_output)
+        self._cell(title, f"{s.dim}{output}{s.reset}" if output else None)
+
+    def _plan(self, msg: PlanUpdate) -> None:
+        s = self.s
+        lines = []
+        if msg.explanation:
+            lines.append(f"{s.italic}{msg.explanation}{s.reset}")
+        for step in msg.plan:
+            mark = _PLAN_MARKS.get(step.status, "[ ]")
+            text = step.step
+            if step.status == "completed":
+                text = f"{s.dim}{text}{s.reset}"
+            elif step.status == "in_progress":
+                text = f"{s.cyan}{text}{s.reset}"
+            lines.append(f"  {mark} {text}")
+        self._cell(f"{s.bold}plan:{s.reset}", "\n".join(lines) or "  (empty)")
+
+
+def _args(arguments: object) -> str:
+    if not arguments:
+        return ""
+    import json
+
+    text = json.dumps(arguments, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _sum(msg: TokenCount) -> int:
+    t = msg.total
+    return t.input_tokens + t.output_tokens
