@@ -121,6 +121,16 @@ class ModelClient(Protocol):
     ``Retrying`` events. Failures that are not retried (or that exhausted their budget)
     raise a ``pycodex.protocol.errors.ModelError``. Cancelling the iteration closes the
     connection.
+
+    Partial output and retries (the rule core relies on):
+    - ``OutputItemDone`` events come only from the attempt that completed: the client holds
+      items back until the response is complete and releases them right before
+      ``Completed``. Record and execute items as they arrive; they are final.
+    - Deltas (``OutputTextDelta``, reasoning deltas) stream live. A ``Retrying`` event voids
+      every delta received since the previous ``Retrying`` (or the start): the next attempt
+      restarts the response from scratch, so core must drop the partial text it was
+      accumulating (front ends may show the retry and start the message over).
+    - ``Created`` may therefore appear once per attempt.
     """
 
     def stream(self, prompt: Prompt) -> AsyncIterator[ModelEvent]: ...

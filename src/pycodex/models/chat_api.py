@@ -1,0 +1,232 @@
+"""The Chat Completions API: canonical items -> ``messages``, streamed chunks -> ``ModelEvent``s.
+
+Chat has no items, so the parser assembles them: text deltas into one assistant message,
+tool-call fragments by their ``index`` (id and name from the first fragment that has them,
+arguments concatenated). Items are emitted when the stream ends, then ``Completed``.
+Reasoning items are not sent back: Chat servers have no field for them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycodex.models.base import (
+    Completed,
+    Created,
+    ModelEvent,
+    ModelRequestOptions,
+    OutputItemDone,
+    OutputTextDelta,
+    Prompt,
+    ReasoningContentDelta,
+)
+from pycodex.models.retry import is_retryable_error
+from pycodex.models.sse import SseEvent
+from pycodex.protocol.errors import ModelError, StreamDisconnected
+from pycodex.protocol.items import (
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    InputImage,
+    LocalShellCallItem,
+    MessageItem,
+    ReasoningItem,
+    ResponseItem,
+    TokenUsage,
+    assistant_message,
+)
+
+
+def _tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _message(item: MessageItem) -> dict[str, Any]:
+    role = "system" if item.role == "developer" else item.role
+    if any(isinstance(p, InputImage) for p in item.content):
+        parts: list[dict[str, Any]] = [
+            {"type": "image_url", "image_url": {"url": p.image_url}}
+            if isinstance(p, InputImage)
+            else {"type": "text", "text": p.text}
+            for p in item.content
+        ]
+        return {"role": role, "content": parts}
+    return {"role": role, "content": item.text}
+
+
+def build_messages(prompt: Prompt) -> list[dict[str, Any]]:
+    """System message from the instructions, then the history in Chat form."""
+    messages: list[dict[str, Any]] = []
+    if prompt.instructions:
+        messages.append({"role": "system", "content": prompt.instructions})
+    last_assistant: dict[str, Any] | None = None  # open for tool_calls that follow
+    for item in prompt.input:
+        call: dict[str, Any] | None = None
+        if isinstance(item, MessageItem):
+            msg = _message(item)
+            messages.append(msg)
+            last_assistant = msg if item.role == "assistant" else None
+        elif isinstance(item, FunctionCallItem):
+            call = _tool_call(item.call_id, item.name, item.arguments)
+        elif isinstance(item, LocalShellCallItem):
+            args: dict[str, Any] = {"command": list(item.command)}
+            if item.workdir is not None:
+                args["workdir"] = item.workdir
+            if item.timeout_ms is not None:
+                args["timeout_ms"] = item.timeout_ms
+            call = _tool_call(item.call_id, "shell", json.dumps(args))
+        elif isinstance(item, FunctionCallOutputItem):
+            messages.append({"role": "tool", "tool_call_id": item.call_id, "content": item.output})
+            last_assistant = None
+        elif isinstance(item, ReasoningItem):
+            continue  # no Chat field for reasoning; keep an open assistant message open
+        if call is not None:
+            if last_assistant is None:
+                last_assistant = {"role": "assistant", "content": None}
+                messages.append(last_assistant)
+            last_assistant.setdefault("tool_calls", []).append(call)
+    return messages
+
+
+def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": options.model,
+        "messages": build_messages(prompt),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if prompt.tools:
+        tools = []
+        for tool in prompt.tools:
+            fn: dict[str, Any] = {"name": tool.name, "description": tool.description}
+            if tool.strict:
+                fn["strict"] = True
+            fn["parameters"] = tool.parameters
+            tools.append({"type": "function", "function": fn})
+        body["tools"] = tools
+    if options.max_output_tokens is not None:
+        body["max_tokens"] = options.max_output_tokens
+    return body
+
+
+def parse_usage(raw: Any) -> TokenUsage | None:
+    if not isinstance(raw, dict):
+        return None
+
+    def num(obj: Any, key: str) -> int:
+        value = obj.get(key) if isinstance(obj, dict) else None
+        return int(value) if isinstance(value, int | float) else 0
+
+    inp, out = num(raw, "prompt_tokens"), num(raw, "completion_tokens")
+    return TokenUsage(
+        input_tokens=inp,
+        cached_input_tokens=num(raw.get("prompt_tokens_details"), "cached_tokens"),
+        output_tokens=out,
+        reasoning_output_tokens=num(raw.get("completion_tokens_details"), "reasoning_tokens"),
+        total_tokens=num(raw, "total_tokens") or inp + out,
+    )
+
+
+@dataclass(slots=True)
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class ChatParser:
+    """Feed SSE events of a streamed chat completion; ``finish`` yields items and ``Completed``."""
+
+    def __init__(self) -> None:
+        self.done = False  # ``[DONE]`` seen: stop reading
+        self._finished = False  # a ``finish_reason`` was seen
+        self._created = False
+        self._id: str | None = None
+        self._text: list[str] = []
+        self._calls: dict[int, _PartialCall] = {}
+        self._usage: TokenUsage | None = None
+
+    def feed(self, event: SseEvent) -> list[ModelEvent]:
+        if self.done:
+            return []
+        if event.is_done:
+            self.done = True
+            return []
+        data = event.json_data()
+        if data is None:
+            return []
+        if "error" in data and "choices" not in data:
+            err = data["error"]
+            message = err.get("message") if isinstance(err, dict) else err
+            exc = ModelError(str(message or "model error"))
+            exc.retryable = isinstance(err, dict) and is_retryable_error(err)
+            raise exc
+        out: list[ModelEvent] = []
+        if not self._created:
+            self._created = True
+            self._id = data.get("id") if isinstance(data.get("id"), str) else None
+            out.append(Created(self._id))
+        usage = parse_usage(data.get("usage"))
+        if usage is not None:
+            self._usage = usage
+        choices = data.get("choices")
+        for choice in choices if isinstance(choices, list) else []:
+            if not isinstance(choice, dict):
+                continue
+            out.extend(self._delta(choice.get("delta")))
+            if choice.get("finish_reason"):
+                self._finished = True
+        return out
+
+    def _delta(self, delta: Any) -> list[ModelEvent]:
+        if not isinstance(delta, dict):
+            return []
+        out: list[ModelEvent] = []
+        for key in ("reasoning", "reasoning_content"):
+            if isinstance(delta.get(key), str) and delta[key]:
+                out.append(ReasoningContentDelta(delta[key]))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            self._text.append(content)
+            out.append(OutputTextDelta(content))
+        calls = delta.get("tool_calls")
+        for frag in calls if isinstance(calls, list) else []:
+            if not isinstance(frag, dict):
+                continue
+            index = frag.get("index")
+            if not isinstance(index, int):  # servers that omit it: match by id, else append
+                fid = frag.get("id")
+                same = [k for k, c in self._calls.items() if fid and c.id == fid]
+                index = (
+                    same[0]
+                    if same
+                    else len(self._calls)
+                    if fid or not self._calls
+                    else max(self._calls)
+                )
+            partial = self._calls.setdefault(index, _PartialCall())
+            if frag.get("id") and not partial.id:
+                partial.id = str(frag["id"])
+            fn = frag.get("function")
+            if isinstance(fn, dict):
+                if fn.get("name") and not partial.name:
+                    partial.name = str(fn["name"])
+                if isinstance(fn.get("arguments"), str):
+                    partial.arguments.append(fn["arguments"])
+        return out
+
+    def finish(self) -> list[ModelEvent]:
+        if not (self.done or self._finished):
+            raise StreamDisconnected(
+                "stream disconnected before completion: stream closed before finish_reason"
+            )
+        items: list[ResponseItem] = []
+        if self._text:
+            items.append(assistant_message("".join(self._text)))
+        for index in sorted(self._calls):
+            call = self._calls[index]
+            call_id = call.id or f"call_{uuid.uuid4().hex[:24]}"
+            items.append(FunctionCallItem(call_id, call.name, "".join(call.arguments)))
+        return [*(OutputItemDone(i) for i in items), Completed(self._id, self._usage)]

@@ -1,0 +1,171 @@
+"""The OpenAI Responses API: request body and headers, and SSE events -> ``ModelEvent``s.
+
+Pure functions and a pure parser (no I/O), so both are tested on captured bytes. Items are
+taken only from ``response.output_item.done``: deltas are for display and never become
+history, which avoids v0.20's duplicated messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycodex import __version__
+from pycodex.models.base import (
+    Completed,
+    Created,
+    ModelEvent,
+    ModelRequestOptions,
+    OutputItemDone,
+    OutputTextDelta,
+    Prompt,
+    ReasoningContentDelta,
+    ReasoningSummaryDelta,
+)
+from pycodex.models.retry import is_retryable_error
+from pycodex.models.sse import SseEvent
+from pycodex.protocol.errors import ModelError, StreamDisconnected
+from pycodex.protocol.items import TokenUsage, assistant_message, item_from_json, to_json
+
+
+def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
+    """The request body (reference §4.1); stateless, so the whole history is ``input``."""
+    body: dict[str, Any] = {
+        "model": options.model,
+        "instructions": prompt.instructions,
+        "input": [to_json(item) for item in prompt.input],
+        "tools": [
+            {
+                "type": "function",
+                "name": tool.name,
+                "description": tool.description,
+                "strict": tool.strict,
+                "parameters": tool.parameters,
+            }
+            for tool in prompt.tools
+        ],
+        "tool_choice": "auto",
+        "parallel_tool_calls": prompt.parallel_tool_calls,
+    }
+    if options.reasoning_effort is not None:
+        reasoning: dict[str, Any] = {"effort": options.reasoning_effort}
+        if options.reasoning_summary is not None:
+            reasoning["summary"] = options.reasoning_summary
+        body["reasoning"] = reasoning
+    body["store"] = options.store
+    body["stream"] = True
+    body["include"] = list(options.include)
+    if options.max_output_tokens is not None:
+        body["max_output_tokens"] = options.max_output_tokens
+    return body
+
+
+def build_headers(*, session_id: str, originator: str) -> dict[str, str]:
+    """Headers specific to the Responses API (auth and provider headers are added by the client)."""
+    headers = {"version": __version__, "openai-beta": "responses=experimental"}
+    if session_id:
+        headers["session_id"] = session_id
+    if originator:
+        headers["originator"] = originator
+    return headers
+
+
+def parse_usage(raw: Any) -> TokenUsage | None:
+    if not isinstance(raw, dict):
+        return None
+
+    def num(obj: Any, key: str) -> int:
+        value = obj.get(key) if isinstance(obj, dict) else None
+        return int(value) if isinstance(value, int | float) else 0
+
+    inp, out = num(raw, "input_tokens"), num(raw, "output_tokens")
+    return TokenUsage(
+        input_tokens=inp,
+        cached_input_tokens=num(raw.get("input_tokens_details"), "cached_tokens"),
+        output_tokens=out,
+        reasoning_output_tokens=num(raw.get("output_tokens_details"), "reasoning_tokens"),
+        total_tokens=num(raw, "total_tokens") or inp + out,
+    )
+
+
+def _error_from(payload: dict[str, Any]) -> ModelError:
+    err = payload.get("error")
+    if not isinstance(err, dict):
+        err = payload
+    message = str(err.get("message") or "response failed")
+    code = str(err.get("code") or err.get("type") or "")
+    exc = ModelError(f"{message} ({code})" if code and code not in message else message)
+    exc.retryable = is_retryable_error(err)
+    return exc
+
+
+class ResponsesParser:
+    """Feed SSE events; collects events for the client. ``done`` once the response ended."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self._items = 0
+        self._text: list[str] = []
+
+    def feed(self, event: SseEvent) -> list[ModelEvent]:
+        data = event.json_data()
+        if data is None or self.done:
+            return []  # not JSON (garbage, keep-alive payloads): skip
+        kind = data.get("type") or event.event
+        if kind == "response.output_text.delta":
+            delta = str(data.get("delta", ""))
+            self._text.append(delta)
+            return [OutputTextDelta(delta)]
+        if kind == "response.reasoning_summary_text.delta":
+            return [ReasoningSummaryDelta(str(data.get("delta", "")))]
+        if kind == "response.reasoning_text.delta":
+            return [ReasoningContentDelta(str(data.get("delta", "")))]
+        if kind == "response.output_item.done":
+            raw = data.get("item")
+            item = item_from_json(raw) if isinstance(raw, dict) else None
+            if item is None:
+                return []
+            self._items += 1
+            return [OutputItemDone(item)]
+        if kind == "response.created":
+            response = data.get("response") or {}
+            return [Created(response.get("id") if isinstance(response, dict) else None)]
+        if kind in ("response.completed", "response.incomplete"):
+            self.done = True
+            response = data.get("response")
+            response = response if isinstance(response, dict) else {}
+            events = self._fallback_items(response)
+            rid = response.get("id")
+            return [
+                *events,
+                Completed(
+                    rid if isinstance(rid, str) else None, parse_usage(response.get("usage"))
+                ),
+            ]
+        if kind == "response.failed":
+            response = data.get("response")
+            raise _error_from(response if isinstance(response, dict) else data)
+        if kind == "error":
+            raise _error_from(data)
+        return []  # in_progress, output_item.added, *.done text events, unknown types
+
+    def _fallback_items(self, response: dict[str, Any]) -> list[ModelEvent]:
+        """Servers that skip ``output_item.done``: take ``output``, else the streamed text."""
+        if self._items:
+            return []
+        output = response.get("output")
+        items = (
+            [item_from_json(o) for o in output if isinstance(o, dict)]
+            if isinstance(output, list)
+            else []
+        )
+        found: list[ModelEvent] = [OutputItemDone(i) for i in items if i is not None]
+        if not found and self._text:
+            found = [OutputItemDone(assistant_message("".join(self._text)))]
+        return found
+
+    def finish(self) -> list[ModelEvent]:
+        if not self.done:
+            raise StreamDisconnected(
+                "stream disconnected before completion: stream closed before response.completed"
+            )
+        return []
