@@ -164,9 +164,10 @@ class ChatParser:
             exc.retryable = isinstance(err, dict) and is_retryable_error(err)
             raise exc
         out: list[ModelEvent] = []
+        if self._id is None and isinstance(data.get("id"), str):
+            self._id = data["id"]
         if not self._created:
             self._created = True
-            self._id = data.get("id") if isinstance(data.get("id"), str) else None
             out.append(Created(self._id))
         usage = parse_usage(data.get("usage"))
         if usage is not None:
