@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -308,26 +308,39 @@ def _preview(text: str) -> str:
     return line if len(line) <= _PREVIEW_CHARS else line[: _PREVIEW_CHARS - 1] + "…"
 
 
+def _head_lines(path: Path) -> Generator[bytes, None, None]:
+    """Lines from the start of a file, at most ``_PREVIEW_SCAN_BYTES`` (pickers are fast)."""
+    budget = _PREVIEW_SCAN_BYTES
+    with path.open("rb") as fh:
+        while budget > 0:
+            line = fh.readline(budget)
+            if not line:
+                return
+            budget -= len(line)
+            yield line
+
+
 def _summarize(path: Path) -> SessionSummary | None:
     meta: dict[str, Any] | None = None
     preview: str | None = None
+    head = _head_lines(path)
     try:
-        with path.open("rb") as fh:
-            head = fh.read(_PREVIEW_SCAN_BYTES)
+        for raw in head:
+            obj = _parse_line(raw) if raw.strip() else None
+            if obj is None:
+                continue
+            kind, value = _classify(obj, meta is not None)
+            if kind == "meta":
+                meta = meta or value
+            elif isinstance(value, MessageItem) and value.role == "user":
+                text = value.text.strip()
+                if text and not text.startswith(_CONTEXT_PREFIXES):
+                    preview = _preview(text)
+                    break
     except OSError:
         return None
-    for raw in head.split(b"\n"):
-        obj = _parse_line(raw) if raw.strip() else None
-        if obj is None:
-            continue
-        kind, value = _classify(obj, meta is not None)
-        if kind == "meta":
-            meta = meta or value
-        elif isinstance(value, MessageItem) and value.role == "user":
-            text = value.text.strip()
-            if text and not text.startswith(_CONTEXT_PREFIXES):
-                preview = _preview(text)
-                break
+    finally:
+        head.close()
     session_id = (meta or {}).get("id") or _id_from_name(path)
     if not session_id:
         return None
