@@ -1,0 +1,181 @@
+"""Checked plain values -> the typed ``Config``, plus the origin of every effective value.
+
+Runs after every layer was merged and type-checked (``keys.check``); here live the rules
+that span keys: the selected provider must exist and have a ``base_url``, an MCP server needs
+``command`` or ``url``, relative paths are anchored, the instructions file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pycodex.config.keys import ROOT, Fail, Leaf, MapOf, Table, describe
+from pycodex.config.layers import Origin, find_origin
+from pycodex.config.providers import check_oss_port, provider_info
+from pycodex.config.schema import (
+    DEFAULT_MODEL,
+    DEFAULT_OSS_MODEL,
+    Config,
+    History,
+    McpServerConfig,
+    ProjectConfig,
+    SandboxWorkspaceWrite,
+    ShellEnvironmentPolicy,
+)
+from pycodex.config.toml_lines import KeyPath, dotted
+from pycodex.protocol.errors import ConfigError
+from pycodex.protocol.policy import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxMode,
+)
+
+DEFAULT = "default"
+# Settings copied to Config as they are (after the type check).
+_PLAIN = (
+    "disable_response_storage",
+    "model_supports_reasoning_summaries",
+    "model_context_window",
+    "model_max_output_tokens",
+    "model_auto_compact_token_limit",
+    "project_doc_max_bytes",
+    "notify",
+    "instructions",
+    "file_opener",
+    "hide_agent_reasoning",
+    "show_raw_agent_reasoning",
+    "chatgpt_base_url",
+    "internal_originator",
+)
+
+
+def build_config(
+    checked: Mapping[str, Any],
+    origins: Mapping[KeyPath, Origin],
+    *,
+    codex_home: Path,
+    cwd: Path,
+    env: Mapping[str, str],
+    fail: Fail,
+) -> Config:
+    providers = checked.get("model_providers", {})
+    provider_id: str = checked.get("model_provider", "openai")
+    if provider_id not in providers:
+        fail(
+            ("model_provider",),
+            "unknown model provider",
+            "one of " + ", ".join(sorted(providers)) + " (or a [model_providers.ID] table)",
+            describe(provider_id),
+        )
+    if "base_url" not in providers[provider_id]:
+        where = find_origin(origins, ("model_providers", provider_id))
+        raise ConfigError(
+            "the selected provider has no base_url",
+            file=where.file if where else None,
+            line=where.line if where else None,
+            key=dotted(("model_providers", provider_id, "base_url")),
+            expected='a URL such as "http://localhost:11434/v1"',
+            found="no base_url",
+        )
+    oss_url = origins.get(("model_providers", "oss", "base_url"))
+    if oss_url is not None and oss_url.label == "env CODEX_OSS_PORT":
+        check_oss_port(env)
+    infos = {pid: provider_info(pid, table) for pid, table in providers.items()}
+    default_model = DEFAULT_OSS_MODEL if provider_id == "oss" else DEFAULT_MODEL
+    plain = {key: checked[key] for key in _PLAIN if key in checked}
+    instructions_file = checked.get("experimental_instructions_file")
+    base_instructions = None
+    if instructions_file is not None:
+        instructions_file = codex_home / instructions_file
+        base_instructions = _read_instructions(instructions_file, origins, fail)
+    resume = checked.get("experimental_resume")
+    sww = dict(checked.get("sandbox_workspace_write", {}))
+    if "writable_roots" in sww:
+        sww["writable_roots"] = tuple(cwd / p for p in sww["writable_roots"])
+    return Config(
+        codex_home=codex_home,
+        cwd=cwd,
+        model=checked.get("model", default_model),
+        model_provider_id=provider_id,
+        model_provider=infos[provider_id],
+        model_providers=infos,
+        profile=checked.get("profile"),
+        approval_policy=AskForApproval(checked.get("approval_policy", AskForApproval.UNTRUSTED)),
+        sandbox_mode=SandboxMode(checked.get("sandbox_mode", SandboxMode.READ_ONLY)),
+        sandbox_workspace_write=SandboxWorkspaceWrite(**sww),
+        shell_environment_policy=ShellEnvironmentPolicy(
+            **checked.get("shell_environment_policy", {})
+        ),
+        model_reasoning_effort=ReasoningEffort(
+            checked.get("model_reasoning_effort", ReasoningEffort.MEDIUM)
+        ),
+        model_reasoning_summary=ReasoningSummary(
+            checked.get("model_reasoning_summary", ReasoningSummary.AUTO)
+        ),
+        experimental_instructions_file=instructions_file,
+        base_instructions=base_instructions,
+        history=History(**checked.get("history", {})),
+        mcp_servers=_mcp_servers(checked.get("mcp_servers", {}), fail),
+        projects={p: ProjectConfig(**t) for p, t in checked.get("projects", {}).items()},
+        experimental_resume=cwd / resume if resume is not None else None,
+        **plain,
+    )
+
+
+def _mcp_servers(tables: Mapping[str, Any], fail: Fail) -> dict[str, McpServerConfig]:
+    servers: dict[str, McpServerConfig] = {}
+    for name, table in tables.items():
+        if ("command" in table) == ("url" in table):
+            found = "both" if "command" in table else "neither"
+            fail(
+                ("mcp_servers", name),
+                "an MCP server needs one transport",
+                "`command` (stdio) or `url` (streamable HTTP)",
+                found,
+            )
+        servers[name] = McpServerConfig(name=name, **table)
+    return servers
+
+
+def _read_instructions(path: Path, origins: Mapping[KeyPath, Origin], fail: Fail) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        fail(
+            ("experimental_instructions_file",),
+            "cannot read the instructions file",
+            "a readable UTF-8 file",
+            f"{reason.lower()} ({path})",
+        )
+
+
+def effective_origins(
+    checked: Mapping[str, Any], origins: Mapping[KeyPath, Origin], config: Config
+) -> dict[str, str]:
+    """``dotted key -> origin label`` for every effective setting (unset ones: "default")."""
+
+    def label(path: KeyPath) -> str:
+        origin = origins.get(path)
+        return origin.label if origin is not None else DEFAULT
+
+    out: dict[str, str] = {}
+    for key, spec in ROOT.fields.items():
+        if key == "profiles":
+            continue
+        if isinstance(spec, Leaf):
+            out[key] = label((key,))
+        elif isinstance(spec, Table):
+            names = spec.fields if not spec.open else checked.get(key, {})
+            for field in names:
+                out[dotted((key, field))] = label((key, field))
+        elif isinstance(spec, MapOf) and isinstance(spec.item, Table):
+            for name in checked.get(key, {}):
+                for field in spec.item.fields:
+                    out[dotted((key, name, field))] = label((key, name, field))
+    if "model" not in checked and config.model_provider_id == "oss":
+        out["model"] = "default (oss provider)"
+    return out

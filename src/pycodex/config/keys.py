@@ -1,0 +1,263 @@
+"""Every config key pycodex knows, its type, and the one checker that enforces them.
+
+The tree mirrors config.toml: the 29 top-level keys of Codex v0.20 (reference §2.3) plus
+``model_auto_compact_token_limit``; the sub-tables; providers with every field of SPEC §2;
+MCP servers with stdio and HTTP fields. A profile may set any top-level setting (v0.20 only
+knew 8 and silently dropped ``sandbox_mode``). ``tui`` accepts any table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pycodex.config.toml_lines import KeyPath, dotted
+from pycodex.protocol.policy import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxMode,
+    WireApi,
+)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A value: str, count (int >= 0), seconds (number > 0), bool, path, enum, list, map."""
+
+    kind: str
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    fields: Mapping[str, Spec]
+    open: bool = False  # any key allowed, values kept as they are (``tui``)
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A table of user-named entries (``[model_providers.ID]``), each checked as ``item``."""
+
+    item: Spec
+
+
+Spec = Leaf | Table | MapOf
+
+STR = Leaf("str")
+COUNT = Leaf("count")
+SECONDS = Leaf("seconds")
+BOOL = Leaf("bool")
+PATH = Leaf("path")
+STR_LIST = Leaf("str_list")
+STR_MAP = Leaf("str_map")
+
+
+def enum(kind: type[StrEnum]) -> Leaf:
+    return Leaf("enum", tuple(member.value for member in kind))
+
+
+FILE_OPENERS = ("vscode", "vscode-insiders", "windsurf", "cursor", "none")
+
+PROVIDER = Table(
+    {
+        "name": STR,
+        "base_url": STR,
+        "env_key": STR,
+        "env_key_instructions": STR,
+        "wire_api": enum(WireApi),
+        "query_params": STR_MAP,
+        "http_headers": STR_MAP,
+        "env_http_headers": STR_MAP,
+        "request_max_retries": COUNT,
+        "stream_max_retries": COUNT,
+        "stream_idle_timeout_ms": COUNT,
+        "requires_openai_auth": BOOL,
+    }
+)
+
+MCP_SERVER = Table(
+    {
+        "command": STR,
+        "args": STR_LIST,
+        "env": STR_MAP,
+        "url": STR,
+        "bearer_token_env_var": STR,
+        "startup_timeout_sec": SECONDS,
+        "tool_timeout_sec": SECONDS,
+    }
+)
+
+SETTINGS: dict[str, Spec] = {
+    "model": STR,
+    "model_provider": STR,
+    "model_providers": MapOf(PROVIDER),
+    "model_context_window": COUNT,
+    "model_max_output_tokens": COUNT,
+    "model_auto_compact_token_limit": COUNT,
+    "model_reasoning_effort": enum(ReasoningEffort),
+    "model_reasoning_summary": enum(ReasoningSummary),
+    "model_supports_reasoning_summaries": BOOL,
+    "approval_policy": enum(AskForApproval),
+    "sandbox_mode": enum(SandboxMode),
+    "sandbox_workspace_write": Table(
+        {
+            "writable_roots": Leaf("path_list"),
+            "network_access": BOOL,
+            "exclude_tmpdir_env_var": BOOL,
+            "exclude_slash_tmp": BOOL,
+        }
+    ),
+    "shell_environment_policy": Table(
+        {
+            "inherit": Leaf("enum", ("all", "core", "none")),
+            "ignore_default_excludes": BOOL,
+            "exclude": STR_LIST,
+            "set": STR_MAP,
+            "include_only": STR_LIST,
+            "experimental_use_profile": BOOL,
+        }
+    ),
+    "disable_response_storage": BOOL,
+    "notify": STR_LIST,
+    "instructions": STR,
+    "experimental_instructions_file": PATH,
+    "project_doc_max_bytes": COUNT,
+    "history": Table({"persistence": Leaf("enum", ("save-all", "none")), "max_bytes": COUNT}),
+    "file_opener": Leaf("enum", FILE_OPENERS),
+    "tui": Table({}, open=True),
+    "hide_agent_reasoning": BOOL,
+    "show_raw_agent_reasoning": BOOL,
+    "mcp_servers": MapOf(MCP_SERVER),
+    "projects": MapOf(Table({"trust_level": Leaf("enum", ("trusted", "untrusted"))})),
+    "chatgpt_base_url": STR,
+    "experimental_resume": PATH,
+    "internal_originator": STR,
+}
+
+ROOT = Table({**SETTINGS, "profile": STR, "profiles": MapOf(Table(SETTINGS))})
+
+
+@dataclass(frozen=True)
+class UnknownKey:
+    path: KeyPath
+    suggestion: KeyPath | None
+
+
+def drop_unknown(values: dict[str, Any], spec: Spec = ROOT) -> list[UnknownKey]:
+    """Remove keys the spec does not know from ``values`` (in place); return them."""
+    found: list[UnknownKey] = []
+    _drop(values, spec, (), found)
+    return found
+
+
+def _drop(values: Any, spec: Spec, path: KeyPath, found: list[UnknownKey]) -> None:
+    if not isinstance(values, dict):
+        return
+    if isinstance(spec, MapOf):
+        for key, value in values.items():
+            _drop(value, spec.item, (*path, key), found)
+    elif isinstance(spec, Table) and not spec.open:
+        for key in list(values):
+            sub = spec.fields.get(key)
+            if sub is None:
+                match = difflib.get_close_matches(key, list(spec.fields), n=1, cutoff=0.6)
+                found.append(UnknownKey((*path, key), (*path, match[0]) if match else None))
+                del values[key]
+            else:
+                _drop(values[key], sub, (*path, key), found)
+
+
+Fail = Callable[[KeyPath, str, str, str], NoReturn]  # (path, message, expected, found)
+
+
+def check(value: Any, spec: Spec, path: KeyPath, fail: Fail) -> Any:
+    """Validate ``value`` against ``spec``; return it normalised (enums, Paths, tuples)."""
+    if isinstance(spec, Table | MapOf):
+        if not isinstance(value, dict):
+            fail(path, "wrong type", "a table", describe(value))
+        if isinstance(spec, MapOf):
+            return {k: check(v, spec.item, (*path, k), fail) for k, v in value.items()}
+        if spec.open:
+            return dict(value)
+        return {
+            k: check(v, spec.fields[k], (*path, k), fail)
+            for k, v in value.items()
+            if k in spec.fields
+        }
+    return _check_leaf(value, spec, path, fail)
+
+
+def _check_leaf(value: Any, spec: Leaf, path: KeyPath, fail: Fail) -> Any:
+    kind = spec.kind
+    if kind == "enum":
+        if not isinstance(value, str) or value not in spec.choices:
+            fail(path, "invalid value", "one of " + ", ".join(spec.choices), describe(value))
+        return value
+    if kind in ("str", "path"):
+        if not isinstance(value, str):
+            fail(path, "wrong type", "a string", describe(value))
+        return Path(value).expanduser() if kind == "path" else value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            fail(path, "wrong type", "a boolean (true or false)", describe(value))
+        return value
+    if kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            fail(path, "wrong type", "a non-negative integer", describe(value))
+        return value
+    if kind == "seconds":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            fail(path, "wrong type", "a positive number of seconds", describe(value))
+        return float(value)
+    if kind in ("str_list", "path_list"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            fail(path, "wrong type", "an array of strings", describe(value))
+        if kind == "path_list":
+            return tuple(Path(v).expanduser() for v in value)
+        return tuple(value)
+    if kind == "str_map":
+        if not isinstance(value, dict):
+            fail(path, "wrong type", "a table of strings", describe(value))
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if isinstance(v, bool):
+                v = "true" if v else "false"
+            elif isinstance(v, int | float):
+                v = str(v)
+            elif not isinstance(v, str):
+                fail((*path, k), "wrong type", "a string", describe(v))
+            out[k] = v
+        return out
+    raise AssertionError(f"unknown leaf kind {kind}")
+
+
+def describe(value: Any) -> str:
+    """A found value for an error message: its TOML type and (short) text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int | float):
+        kind = "an integer" if isinstance(value, int) else "a float"
+        return f"{kind} {value}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, datetime | date | time):
+        return f"a date/time {value.isoformat()}"
+    return type(value).__name__
+
+
+def unknown_key_message(unknown: UnknownKey) -> str:
+    text = f"unknown key `{dotted(unknown.path)}` ignored"
+    if unknown.suggestion is not None:
+        text += f" (did you mean `{dotted(unknown.suggestion)}`?)"
+    return text

@@ -1,0 +1,95 @@
+"""The built-in model providers, as the lowest layer under ``[model_providers]``.
+
+Built-ins (SPEC §2):
+
+- ``openai``: Responses API; ``base_url`` from ``OPENAI_BASE_URL``, else the public API;
+  key ``OPENAI_API_KEY`` (or auth.json: ``requires_openai_auth``); headers
+  ``OpenAI-Organization`` / ``OpenAI-Project`` from ``OPENAI_ORGANIZATION`` / ``OPENAI_PROJECT``.
+- ``oss``: Chat Completions on a local Ollama; ``CODEX_OSS_BASE_URL``, else
+  ``http://localhost:${CODEX_OSS_PORT:-11434}/v1``; no auth.
+
+They are a layer like any other, so a user's ``[model_providers.openai]`` overrides them
+field by field (v0.20 demanded the whole table, ``name`` included). The environment feeds the
+built-ins only: a ``base_url`` written in config.toml beats ``OPENAI_BASE_URL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pycodex.config.layers import Layer, Origin, walk
+from pycodex.config.schema import ModelProviderInfo
+from pycodex.config.toml_lines import KeyPath, dotted
+from pycodex.protocol.errors import ConfigError
+from pycodex.protocol.policy import WireApi
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_OSS_PORT = "11434"
+BUILT_IN = "built-in"
+
+
+def _env(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def builtin_layer(env: Mapping[str, str]) -> Layer:
+    """``model_providers.openai`` and ``.oss`` with the environment already applied."""
+    openai_url = _env(env, "OPENAI_BASE_URL")
+    oss_url = _env(env, "CODEX_OSS_BASE_URL")
+    port = _env(env, "CODEX_OSS_PORT")
+    openai: dict[str, Any] = {
+        "name": "OpenAI",
+        "base_url": openai_url or OPENAI_BASE_URL,
+        "env_key": "OPENAI_API_KEY",
+        "wire_api": WireApi.RESPONSES.value,
+        "env_http_headers": {
+            "OpenAI-Organization": "OPENAI_ORGANIZATION",
+            "OpenAI-Project": "OPENAI_PROJECT",
+        },
+        "requires_openai_auth": True,
+    }
+    oss: dict[str, Any] = {
+        "name": "gpt-oss",
+        "base_url": oss_url or f"http://localhost:{port or DEFAULT_OSS_PORT}/v1",
+        "wire_api": WireApi.CHAT.value,
+    }
+    values = {"model_providers": {"openai": openai, "oss": oss}}
+    special: dict[KeyPath, str] = {}
+    if openai_url:
+        special[("model_providers", "openai", "base_url")] = "OPENAI_BASE_URL"
+    if oss_url:
+        special[("model_providers", "oss", "base_url")] = "CODEX_OSS_BASE_URL"
+    elif port:
+        special[("model_providers", "oss", "base_url")] = "CODEX_OSS_PORT"
+    layer = Layer(values)
+    for path in walk(values):
+        var = special.get(path)
+        if var is None:
+            layer.origins[path] = Origin(BUILT_IN, key=dotted(path))
+        else:
+            layer.origins[path] = Origin(f"env {var}", file=f"env {var}", key=var)
+    return layer
+
+
+def check_oss_port(env: Mapping[str, str]) -> None:
+    """``CODEX_OSS_PORT`` must be a port number when it is what builds the oss URL."""
+    raw = _env(env, "CODEX_OSS_PORT") or DEFAULT_OSS_PORT
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(
+            "environment variable is not a port number",
+            file="env CODEX_OSS_PORT",
+            key="CODEX_OSS_PORT",
+            expected="an integer from 1 to 65535",
+            found=f'"{raw}"',
+        )
+
+
+def provider_info(provider_id: str, table: Mapping[str, Any]) -> ModelProviderInfo:
+    """A checked ``[model_providers.ID]`` table as typed data (fields missing: defaults)."""
+    fields: dict[str, Any] = {k: v for k, v in table.items() if k != "wire_api"}
+    fields.setdefault("name", provider_id)
+    if "wire_api" in table:
+        fields["wire_api"] = WireApi(table["wire_api"])
+    return ModelProviderInfo(id=provider_id, **fields)
