@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 
 PRIVATE_DIR_MODE = 0o700
@@ -25,7 +24,10 @@ def write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE_MODE) -> None
     temporary file is removed and the old file is left untouched.
     """
     directory = path.parent
-    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # os.urandom, not `secrets`: that module pulls in hashlib/OpenSSL, and `codex config show`
+    # imports this module (start-up time). The name only has to be unpredictable enough
+    # not to collide; O_EXCL guarantees we never write into someone else's file.
+    tmp = directory / f".{path.name}.{os.urandom(6).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(tmp, flags, mode)
     try:
