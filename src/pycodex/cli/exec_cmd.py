@@ -1,0 +1,213 @@
+"""`codex exec [PROMPT]` and `codex exec resume [ID | --last] [PROMPT]`.
+
+This module does what needs more than core, config and protocol before a headless run:
+the prompt (argument and/or stdin), images, the git check, the local model (``--oss``),
+finding a saved session. The run itself is ``pycodex.frontends.headless.run``.
+
+Exit statuses: 0 success, 1 a failed turn or a startup failure, 2 usage or config errors,
+130 interrupted. Failures are raised as ``CodexError`` and printed as one line by
+``pycodex.cli.run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import stat
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from pycodex.protocol.errors import CodexError, UsageError
+from pycodex.protocol.policy import AskForApproval
+
+if TYPE_CHECKING:
+    from pycodex.config.schema import Config
+
+NOT_A_GIT_REPO = (
+    "Not inside a git repository (a trusted directory); run in one or pass --skip-git-repo-check"
+)
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+}
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+
+
+def _stdin_is_data(fd: int) -> bool:
+    """True when stdin is a pipe or a file: something that will end, worth reading."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def resolve_prompt(
+    arg: str | None, *, stdin: BinaryIO, stdin_is_tty: bool, stdin_is_data: bool, err: TextIO
+) -> str:
+    """The prompt: the argument; stdin when it is absent or ``-``; or both.
+
+    With a prompt argument and piped (not a terminal) stdin, the piped text is appended as
+    a ``<stdin>`` block, so ``git diff | codex exec "review this"`` works.
+    """
+    if arg is None or arg == "-":
+        err.write("Reading prompt from stdin...\n")
+        err.flush()
+        text = stdin.read().decode("utf-8", errors="replace")
+    else:
+        text = arg
+        if not stdin_is_tty and stdin_is_data:
+            piped = stdin.read().decode("utf-8", errors="replace")
+            if piped.strip():
+                text = f"{arg}\n\n<stdin>\n{piped.rstrip(chr(10))}\n</stdin>"
+    if not text.strip():
+        raise UsageError("no prompt given: pass PROMPT, or pipe it on stdin (`-` reads stdin)")
+    return text
+
+
+def image_data_url(path: Path) -> str:
+    """``data:<mime>;base64,...`` of an image file (mime from content, then extension)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from exc
+    mime = next((m for magic, m in _MAGIC if data.startswith(magic)), None)
+    if mime is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        mime = "image/webp"
+    mime = mime or _IMAGE_TYPES.get(path.suffix.lower())
+    if mime is None:
+        raise UsageError(f"{path} is not an image (png, jpeg, gif, webp, bmp)")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def in_git_work_tree(cwd: Path) -> bool:
+    """A ``.git`` directory or file (worktrees, submodules) in cwd or an ancestor."""
+    return any((directory / ".git").exists() for directory in (cwd, *cwd.parents))
+
+
+def _color(choice: str, env: Mapping[str, str]) -> bool:
+    from pycodex.frontends.headless.human import use_color
+
+    return use_color(choice, sys.stdout, env)
+
+
+def _ensure_oss(base_url: str | None, model: str, env: Mapping[str, str]) -> None:
+    """``--oss``: the Ollama server answers and has the model (pulled with progress)."""
+    import asyncio
+
+    from pycodex.models.ollama import PullProgress, PullProgressRenderer, ensure_oss_model
+
+    renderer = PullProgressRenderer(model)
+    line_open = False  # a \r progress line that still needs its newline
+
+    def on_progress(progress: PullProgress) -> None:
+        nonlocal line_open
+        text = renderer.update(progress)
+        if text:
+            line_open = not text.endswith("\n")
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+    try:
+        asyncio.run(ensure_oss_model(base_url or "", model, on_progress, env=env))
+    finally:
+        if line_open:  # failed mid-pull: the error line starts on a line of its own
+            sys.stderr.write("\n")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    from pycodex.cli.common import config_from_args
+
+    return config_from_args(args, forced_approval=AskForApproval.NEVER)
+
+
+def _run(
+    args: argparse.Namespace, config: Config, *, resume_path: Path | None, prompt_arg: str | None
+) -> int:
+    import asyncio
+
+    from pycodex import __version__
+    from pycodex.frontends.headless.run import ExecRequest, run_exec
+
+    env = os.environ
+    stdin = sys.stdin.buffer if sys.stdin is not None else open(os.devnull, "rb")  # noqa: SIM115
+    prompt = resolve_prompt(
+        prompt_arg,
+        stdin=stdin,
+        stdin_is_tty=sys.stdin is not None and sys.stdin.isatty(),
+        stdin_is_data=_stdin_is_data(0),
+        err=sys.stderr,
+    )
+    images = tuple(image_data_url(Path(p)) for p in (getattr(args, "images", None) or ()))
+    if getattr(args, "oss", False):
+        _ensure_oss(config.model_provider.base_url, config.model, env)
+    out_file = getattr(args, "output_last_message", None)
+    req = ExecRequest(
+        config=config,
+        env=env,
+        prompt=prompt,
+        images=images,
+        json_mode=bool(args.json),
+        color=_color(args.color, env),
+        output_last_message=Path(out_file) if out_file else None,
+        resume_path=resume_path,
+        ephemeral=bool(args.ephemeral),
+        version=__version__,
+    )
+    return asyncio.run(run_exec(req, out=sys.stdout, err=sys.stderr))
+
+
+def _git_check(args: argparse.Namespace) -> None:
+    if args.skip_git_repo_check:
+        return
+    cwd = Path(args.cwd).resolve() if getattr(args, "cwd", None) else Path.cwd()
+    if not in_git_work_tree(cwd):
+        raise CodexError(NOT_A_GIT_REPO)
+
+
+def run_exec(args: argparse.Namespace) -> int:
+    """`codex exec [PROMPT]`."""
+    _git_check(args)
+    return _run(args, _config(args), resume_path=None, prompt_arg=args.prompt)
+
+
+def run_exec_resume(args: argparse.Namespace) -> int:
+    """`codex exec resume --last [PROMPT]` / `codex exec resume ID [PROMPT]`.
+
+    With ``--last`` there is no ID, so the first positional (parsed as the ID) is the prompt.
+    """
+    _git_check(args)
+    from pycodex.storage.rollout import find_latest_session, find_session
+
+    session_id: str | None = args.session_id
+    prompt_arg: str | None = args.prompt
+    if args.last:
+        if session_id is not None and prompt_arg is not None:
+            raise UsageError("with --last, give at most one PROMPT (no session ID)")
+        prompt_arg = prompt_arg if prompt_arg is not None else session_id
+        session_id = None
+    elif session_id is None:
+        raise UsageError("give a session ID or --last")
+    config = _config(args)
+    codex_home = config.codex_home
+    if session_id is None:
+        path = find_latest_session(codex_home)
+        if path is None:
+            raise CodexError(f"no saved session under {codex_home / 'sessions'}")
+    else:
+        path = find_session(codex_home, session_id)
+        if path is None:
+            raise CodexError(f"no saved session matches {session_id!r}")
+    return _run(args, config, resume_path=path, prompt_arg=prompt_arg)

@@ -1,0 +1,282 @@
+"""The headless run loop: one prompt in, one turn rendered, an exit status out.
+
+It never hangs after an error: core promises ``TaskComplete`` after every turn (also after
+a fatal ``Error``), the loop stops on it, and every other wait (session start, interrupt,
+shutdown) has a time bound. Ctrl-C submits ``Interrupt`` and ends with status 130 once core
+reports ``TurnAborted`` (or after a bound); a second Ctrl-C exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from pycodex.config.schema import Config
+from pycodex.frontends.headless.human import HumanRenderer
+from pycodex.frontends.headless.jsonl import JsonlMapper, dumps
+from pycodex.protocol.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
+from pycodex.protocol.events import (
+    AgentMessage,
+    ApplyPatchApprovalRequest,
+    Error,
+    Event,
+    ExecApprovalRequest,
+    SessionConfigured,
+    ShutdownComplete,
+    TaskComplete,
+    TurnAborted,
+)
+from pycodex.protocol.ops import ExecApproval, Interrupt, Op, PatchApproval, Shutdown, UserInput
+from pycodex.protocol.policy import ReviewDecision
+
+SESSION_START_TIMEOUT_S = 120.0  # MCP servers may take their startup_timeout_sec each
+INTERRUPT_TIMEOUT_S = 5.0
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+class CoreHandle(Protocol):
+    """What the loop needs of ``pycodex.core.codex.Codex``."""
+
+    async def submit(self, op: Op) -> str: ...
+    async def next_event(self) -> Event: ...
+
+
+SpawnCore = Callable[[], Awaitable[CoreHandle]]
+
+
+@dataclass(frozen=True)
+class ExecRequest:
+    """Everything one headless run needs, already validated by the CLI."""
+
+    config: Config
+    env: Mapping[str, str]
+    prompt: str
+    images: tuple[str, ...] = ()  # data: URLs, sent in the same message as the prompt
+    json_mode: bool = False
+    color: bool = False
+    output_last_message: Path | None = None
+    resume_path: Path | None = None
+    ephemeral: bool = False
+    version: str = ""
+
+
+def default_spawn(req: ExecRequest) -> SpawnCore:
+    """Spawns the real core for ``req`` (imported here: the loop itself stays light)."""
+
+    async def spawn() -> CoreHandle:
+        # TODO(integration): a plain import once pycodex.core.codex has landed.
+        codex_module = importlib.import_module("pycodex.core.codex")
+        core: CoreHandle = await codex_module.Codex.spawn(
+            req.config, env=req.env, resume_path=req.resume_path, ephemeral=req.ephemeral
+        )
+        return core
+
+    return spawn
+
+
+class _Output:
+    """Renders events in the chosen mode and remembers what decides the exit status."""
+
+    def __init__(self, req: ExecRequest, out: TextIO) -> None:
+        self.req = req
+        self.out = out
+        cfg = req.config
+        self.jsonl = (
+            JsonlMapper(
+                show_reasoning=not cfg.hide_agent_reasoning,
+                show_raw_reasoning=cfg.show_raw_agent_reasoning,
+            )
+            if req.json_mode
+            else None
+        )
+        self.human = (
+            None
+            if req.json_mode
+            else HumanRenderer(
+                out,
+                color=req.color,
+                version=req.version,
+                hide_reasoning=cfg.hide_agent_reasoning,
+                show_raw_reasoning=cfg.show_raw_agent_reasoning,
+            )
+        )
+        self.last_message: str | None = None
+        self.failed = False
+
+    def started(self, event: Event) -> None:
+        if self.jsonl is not None:
+            self.emit(event)
+        elif self.human is not None:
+            resumed = str(self.req.resume_path) if self.req.resume_path else None
+            prompt = self.req.prompt
+            if self.req.images:
+                prompt += f"\n[{len(self.req.images)} image(s) attached]"
+            self.human.header(self.req.config, prompt, resumed_from=resumed)
+
+    def emit(self, event: Event) -> None:
+        msg = event.msg
+        if isinstance(msg, AgentMessage):
+            self.last_message = msg.message
+        elif isinstance(msg, TaskComplete) and msg.last_agent_message is not None:
+            self.last_message = msg.last_agent_message
+        elif isinstance(msg, Error):
+            self.failed = True
+        if self.jsonl is not None:
+            lines = self.jsonl.map(event)
+            if lines:
+                self.out.write("".join(dumps(line) + "\n" for line in lines))
+                self.out.flush()
+        elif self.human is not None:
+            self.human.on_event(event)
+
+
+class _Interrupts:
+    """SIGINT while a turn runs: first one interrupts the turn, second one exits now."""
+
+    def __init__(self, core: CoreHandle, err: TextIO) -> None:
+        self.core = core
+        self.err = err
+        self.requested = asyncio.Event()
+        self._tasks: set[asyncio.Task[str]] = set()
+
+    def __call__(self) -> None:
+        if self.requested.is_set():
+            self.err.write("Interrupted again: exiting now\n")
+            self.err.flush()
+            sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)
+        self.requested.set()
+        task = asyncio.get_running_loop().create_task(self.core.submit(Interrupt()))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _first_event(core: CoreHandle) -> Event:
+    """Session start; events before ``SessionConfigured`` (none expected) are skipped."""
+    while True:
+        event = await asyncio.wait_for(core.next_event(), SESSION_START_TIMEOUT_S)
+        if isinstance(event.msg, SessionConfigured | Error):
+            return event
+
+
+async def _run_turn(core: CoreHandle, output: _Output, interrupts: _Interrupts) -> None:
+    """Renders events until the turn ends (``TaskComplete``, or ``TurnAborted`` after ^C).
+
+    Unbounded while the turn runs (core guarantees its end); once ^C arrived, core has
+    ``INTERRUPT_TIMEOUT_S`` to confirm, else ``TimeoutError``.
+    """
+    loop = asyncio.get_running_loop()
+    waiter = asyncio.ensure_future(interrupts.requested.wait())
+    pending: asyncio.Future[Event] | None = None
+    deadline: float | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(core.next_event())
+            if deadline is None and not interrupts.requested.is_set():
+                both: set[asyncio.Future[Any]] = {pending, waiter}
+                await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                if deadline is None:
+                    deadline = loop.time() + INTERRUPT_TIMEOUT_S
+                await asyncio.wait({pending}, timeout=max(0.0, deadline - loop.time()))
+                if not pending.done():
+                    raise TimeoutError
+            if not pending.done():
+                continue  # ^C arrived: go round again, now with a deadline
+            event = pending.result()
+            pending = None
+            msg = event.msg
+            if isinstance(msg, ExecApprovalRequest):
+                await core.submit(ExecApproval(id=msg.call_id, decision=ReviewDecision.DENIED))
+            elif isinstance(msg, ApplyPatchApprovalRequest):
+                await core.submit(PatchApproval(id=msg.call_id, decision=ReviewDecision.DENIED))
+            output.emit(event)
+            if isinstance(msg, TaskComplete | TurnAborted):
+                return
+    finally:
+        waiter.cancel()
+        if pending is not None:
+            pending.cancel()
+
+
+async def _shutdown(core: CoreHandle) -> None:
+    """Asks core to stop (rollout flushed, children killed); bounded."""
+
+    async def drain() -> None:
+        await core.submit(Shutdown())
+        while not isinstance((await core.next_event()).msg, ShutdownComplete):
+            pass
+
+    try:
+        await asyncio.wait_for(drain(), SHUTDOWN_TIMEOUT_S)
+    except (TimeoutError, Exception):  # shutting down: nothing left to report it to
+        return
+
+
+def write_last_message(path: Path, text: str) -> None:
+    """Atomically (same-directory temp file, then rename); no newline is added."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+async def run_exec(
+    req: ExecRequest,
+    *,
+    out: TextIO,
+    err: TextIO,
+    spawn: SpawnCore | None = None,
+    install_sigint: bool = True,
+) -> int:
+    """Runs one headless turn; returns the process exit status (0, 1 or 130).
+
+    Startup failures of core (``CodexError``: missing API key, bad provider) propagate to
+    the CLI, which prints them as one line with their exit status.
+    """
+    core = await (spawn or default_spawn(req))()
+    output = _Output(req, out)
+    interrupts = _Interrupts(core, err)
+    loop = asyncio.get_running_loop()
+    if install_sigint:
+        loop.add_signal_handler(signal.SIGINT, interrupts)
+    try:
+        first = await _first_event(core)
+        if isinstance(first.msg, Error):
+            err.write(f"Error: {first.msg.message}\n")
+            return EXIT_FAILURE
+        output.started(first)
+        await core.submit(UserInput(text=req.prompt, images=req.images))
+        # TimeoutError: interrupted and core did not confirm in time; exit anyway.
+        with contextlib.suppress(TimeoutError):
+            await _run_turn(core, output, interrupts)
+    finally:
+        if install_sigint:
+            loop.remove_signal_handler(signal.SIGINT)
+        await _shutdown(core)
+    if interrupts.requested.is_set():
+        return EXIT_INTERRUPTED
+    status = EXIT_FAILURE if output.failed else EXIT_OK
+    if req.output_last_message is not None:
+        text = output.last_message
+        if text is None:
+            err.write(
+                f"Warning: no agent message in this turn; {req.output_last_message} is empty\n"
+            )
+        try:
+            write_last_message(req.output_last_message, text or "")
+        except OSError as exc:
+            err.write(f"Error: cannot write {req.output_last_message}: {exc.strerror}\n")
+            return EXIT_FAILURE
+    return status
