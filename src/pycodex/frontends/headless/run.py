@@ -167,11 +167,13 @@ async def _first_event(core: CoreHandle) -> Event:
             return event
 
 
-async def _run_turn(core: CoreHandle, output: _Output, interrupts: _Interrupts) -> None:
+async def _run_turn(
+    core: CoreHandle, output: _Output, interrupts: _Interrupts, interrupt_timeout: float
+) -> None:
     """Renders events until the turn ends (``TaskComplete``, or ``TurnAborted`` after ^C).
 
     Unbounded while the turn runs (core guarantees its end); once ^C arrived, core has
-    ``INTERRUPT_TIMEOUT_S`` to confirm, else ``TimeoutError``.
+    ``interrupt_timeout`` seconds to confirm, else ``TimeoutError``.
     """
     loop = asyncio.get_running_loop()
     waiter = asyncio.ensure_future(interrupts.requested.wait())
@@ -186,7 +188,7 @@ async def _run_turn(core: CoreHandle, output: _Output, interrupts: _Interrupts) 
                 await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
             else:
                 if deadline is None:
-                    deadline = loop.time() + INTERRUPT_TIMEOUT_S
+                    deadline = loop.time() + interrupt_timeout
                 await asyncio.wait({pending}, timeout=max(0.0, deadline - loop.time()))
                 if not pending.done():
                     raise TimeoutError
@@ -239,6 +241,7 @@ async def run_exec(
     err: TextIO,
     spawn: SpawnCore | None = None,
     install_sigint: bool = True,
+    interrupt_timeout: float = INTERRUPT_TIMEOUT_S,
 ) -> int:
     """Runs one headless turn; returns the process exit status (0, 1 or 130).
 
@@ -260,7 +263,7 @@ async def run_exec(
         await core.submit(UserInput(text=req.prompt, images=req.images))
         # TimeoutError: interrupted and core did not confirm in time; exit anyway.
         with contextlib.suppress(TimeoutError):
-            await _run_turn(core, output, interrupts)
+            await _run_turn(core, output, interrupts, interrupt_timeout)
     finally:
         if install_sigint:
             loop.remove_signal_handler(signal.SIGINT)
