@@ -12,8 +12,8 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
+from pycodex.config.loader import codex_home_from_env
 from pycodex.protocol.errors import EXIT_FAILURE, EXIT_OK, CodexError, UsageError
 from pycodex.storage.auth import (
     auth_path,
@@ -30,18 +30,6 @@ _HOW_TO = (
     "no API key given: run `codex login --api-key KEY`, "
     "or pipe it in with `printenv OPENAI_API_KEY | codex login --with-api-key`"
 )
-
-
-def _codex_home(env: Mapping[str, str]) -> Path:
-    """``$CODEX_HOME`` or ``~/.codex``.
-
-    TODO: switch to ``pycodex.config.loader.codex_home_from_env`` once the config package
-    provides it (kept local so `codex login` does not depend on the config loader landing).
-    """
-    value = env.get("CODEX_HOME", "").strip()
-    if value:
-        return Path(value).expanduser()
-    return Path.home() / ".codex"
 
 
 def _env_key(env: Mapping[str, str]) -> str | None:
@@ -76,7 +64,7 @@ def run_login(args: argparse.Namespace) -> int:
     if api_key is None and not with_stdin:
         raise UsageError(_HOW_TO)
     key = _check_key(_read_key_from_stdin() if with_stdin else api_key or "")
-    home = _codex_home(os.environ)
+    home = codex_home_from_env(os.environ)
     try:
         path = save_api_key(home, key)
     except OSError as exc:
@@ -92,7 +80,7 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    home = _codex_home(os.environ)
+    home = codex_home_from_env(os.environ)
     path = auth_path(home)
     stored = load_api_key(home)
     env_key = _env_key(os.environ)
@@ -120,7 +108,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    home = _codex_home(os.environ)
+    home = codex_home_from_env(os.environ)
     try:
         removed = delete_auth(home)
     except OSError as exc:
