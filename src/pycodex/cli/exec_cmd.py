@@ -12,7 +12,6 @@ Exit statuses: 0 success, 1 a failed turn or a startup failure, 2 usage or confi
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import stat
 import sys
@@ -79,6 +78,8 @@ def resolve_prompt(
 
 def image_data_url(path: Path) -> str:
     """``data:<mime>;base64,...`` of an image file (mime from content, then extension)."""
+    import base64
+
     try:
         data = path.read_bytes()
     except OSError as exc:

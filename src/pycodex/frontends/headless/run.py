@@ -17,11 +17,9 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from pycodex.config.schema import Config
-from pycodex.frontends.headless.human import HumanRenderer
-from pycodex.frontends.headless.jsonl import JsonlMapper, dumps
 from pycodex.protocol.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 from pycodex.protocol.events import (
     AgentMessage,
@@ -36,6 +34,10 @@ from pycodex.protocol.events import (
 )
 from pycodex.protocol.ops import ExecApproval, Interrupt, Op, PatchApproval, Shutdown, UserInput
 from pycodex.protocol.policy import ReviewDecision
+
+if TYPE_CHECKING:
+    from pycodex.frontends.headless.human import HumanRenderer
+    from pycodex.frontends.headless.jsonl import JsonlMapper
 
 SESSION_START_TIMEOUT_S = 120.0  # MCP servers may take their startup_timeout_sec each
 INTERRUPT_TIMEOUT_S = 5.0
@@ -89,25 +91,27 @@ class _Output:
         self.req = req
         self.out = out
         cfg = req.config
-        self.jsonl = (
-            JsonlMapper(
+        self.jsonl: JsonlMapper | None = None
+        self.human: HumanRenderer | None = None
+        self._dumps: Callable[[dict[str, Any]], str] = str
+        if req.json_mode:  # only the renderer in use is imported
+            from pycodex.frontends.headless.jsonl import JsonlMapper, dumps
+
+            self._dumps = dumps
+            self.jsonl = JsonlMapper(
                 show_reasoning=not cfg.hide_agent_reasoning,
                 show_raw_reasoning=cfg.show_raw_agent_reasoning,
             )
-            if req.json_mode
-            else None
-        )
-        self.human = (
-            None
-            if req.json_mode
-            else HumanRenderer(
+        else:
+            from pycodex.frontends.headless.human import HumanRenderer
+
+            self.human = HumanRenderer(
                 out,
                 color=req.color,
                 version=req.version,
                 hide_reasoning=cfg.hide_agent_reasoning,
                 show_raw_reasoning=cfg.show_raw_agent_reasoning,
             )
-        )
         self.last_message: str | None = None
         self.failed = False
 
@@ -132,7 +136,7 @@ class _Output:
         if self.jsonl is not None:
             lines = self.jsonl.map(event)
             if lines:
-                self.out.write("".join(dumps(line) + "\n" for line in lines))
+                self.out.write("".join(self._dumps(line) + "\n" for line in lines))
                 self.out.flush()
         elif self.human is not None:
             self.human.on_event(event)
