@@ -1,0 +1,211 @@
+"""Apply the chunks of one Update File hunk to a file's lines, or explain precisely why not.
+
+Where a chunk is looked for (its *region*):
+
+* ``@@`` headers are jumps: each is the first line matching it after the previous header (or
+  after the previous chunk); the chunk is then looked for from the innermost header on, first
+  inside that header's indented block, then to the end of the file.
+* Without a header, from the end of the previous chunk to the end of the file.
+* ``*** End of File`` first tries only the end of the file.
+* Chunks written out of order are found anywhere as a last resort (overlaps are refused).
+
+In a region the first matching tier decides, and it must match exactly once. Context lines keep
+the file's own text (whitespace, Unicode quotes), only ``-``/``+`` lines change anything.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from pycodex.apply_patch.errors import AmbiguousMatch, ChunkConflict, ContextNotFound
+from pycodex.apply_patch.hunks import Chunk, ChunkLine, UpdateFile, describe_hunk
+from pycodex.apply_patch.seek import (
+    LineIndex,
+    block_end,
+    fold,
+    nearest,
+    seek,
+    seek_header,
+    similar_lines,
+)
+from pycodex.apply_patch.text import Doc
+
+_SHOW = 30  # lines of expected/nearest text quoted in a message
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    start: int
+    length: int
+    lines: tuple[ChunkLine, ...]
+    chunk: int
+
+
+def apply_update(doc: Doc, hunk: UpdateFile, hunk_index: int) -> Doc:
+    """The new content of ``doc`` after every chunk of ``hunk``; raises on any chunk that
+    cannot be placed unambiguously."""
+    index = LineIndex(doc.texts)
+    placed: list[_Placed] = []
+    cursor = 0
+    for number, chunk in enumerate(hunk.chunks):
+        where = (
+            f"{hunk.path} ({describe_hunk(hunk_index, hunk)}, chunk {number + 1} "
+            f"at patch line {chunk.line_number})"
+        )
+        spot = _locate(index, chunk, cursor, where)
+        placed.append(_Placed(spot[0], spot[1], spot[2], number))
+        cursor = spot[0] + spot[1]
+    placed.sort(key=lambda p: (p.start, p.chunk))
+    for before, after in itertools.pairwise(placed):
+        if after.start < before.start + before.length:
+            raise ChunkConflict(
+                f"chunks {before.chunk + 1} and {after.chunk + 1} of "
+                f"{describe_hunk(hunk_index, hunk)} both match lines around "
+                f"{after.start + 1} of {hunk.path}; merge them into one chunk"
+            )
+    return _rebuild(doc, placed)
+
+
+def _rebuild(doc: Doc, placed: list[_Placed]) -> Doc:
+    texts: list[str] = []
+    eols: list[str] = []
+    origin: list[int | None] = []
+    position = 0
+    for spot in placed:
+        texts.extend(doc.texts[position : spot.start])
+        eols.extend(doc.eols[position : spot.start])
+        origin.extend(doc.origin[position : spot.start])
+        line = spot.start
+        for chunk_line in spot.lines:
+            if chunk_line.op == "+":
+                texts.append(chunk_line.text)
+                eols.append(doc.eol)
+                origin.append(None)
+                continue
+            if chunk_line.op == " ":
+                texts.append(doc.texts[line])
+                eols.append(doc.eols[line])
+                origin.append(doc.origin[line])
+            line += 1
+        position = spot.start + spot.length
+    texts.extend(doc.texts[position:])
+    eols.extend(doc.eols[position:])
+    origin.extend(doc.origin[position:])
+    new = Doc(texts, eols, origin, doc.source, doc.final_newline, doc.bom, doc.eol, doc.mode)
+    new._original = doc.original_texts
+    return new
+
+
+def _locate(
+    index: LineIndex, chunk: Chunk, cursor: int, where: str
+) -> tuple[int, int, tuple[ChunkLine, ...]]:
+    """(start, number of file lines replaced, lines to apply) for one chunk."""
+    size = len(index)
+    anchor = cursor
+    header_at: int | None = None
+    scope: int | None = None
+    for header in chunk.headers:
+        found = seek_header(index, header, anchor)
+        if found is None and anchor > 0:
+            found = seek_header(index, header, 0)
+        if found is None:
+            raise ContextNotFound(_header_message(index, header, where))
+        header_at, anchor, scope = found, found + 1, block_end(index.lines, found)
+    if not any(line.op != "+" for line in chunk.lines):
+        at = size if header_at is None else header_at + 1
+        return at, 0, chunk.lines
+    regions: list[tuple[int, int]] = []
+    if header_at is not None:
+        if scope is not None:
+            regions.append((header_at, scope))
+        regions.append((header_at, size))
+    else:
+        regions.append((cursor, size))
+    regions.append((0, size))
+    for lines in _variants(chunk.lines):
+        old = [line.text for line in lines if line.op != "+"]
+        if chunk.end_of_file:
+            found_end = seek(index, old, 0, size, at_end=True)
+            if found_end is not None:
+                return found_end.starts[-1], len(old), lines
+        for lo, hi in dict.fromkeys(regions):
+            hits = seek(index, old, lo, hi)
+            if hits is None:
+                continue
+            if len(hits.starts) > 1:
+                raise AmbiguousMatch(_ambiguous_message(hits.starts, old, chunk, where))
+            return hits.starts[0], len(old), lines
+    old = [line.text for line in chunk.lines if line.op != "+"]
+    raise ContextNotFound(_missing_message(index, old, where, cursor))
+
+
+def _variants(lines: tuple[ChunkLine, ...]) -> list[tuple[ChunkLine, ...]]:
+    """The chunk as written, then without trailing blank context lines (often just the
+    separator before the next hunk)."""
+    trimmed = lines
+    while trimmed and trimmed[-1].op == " " and not trimmed[-1].text.strip():
+        trimmed = trimmed[:-1]
+    if trimmed is lines or not any(line.op != "+" for line in trimmed):
+        return [lines]
+    return [lines, trimmed]
+
+
+def _quote(lines: list[str] | tuple[str, ...]) -> str:
+    shown = [f"    {line}" for line in lines[:_SHOW]]
+    if len(lines) > _SHOW:
+        shown.append(f"    [... {len(lines) - _SHOW} more lines]")
+    return "\n".join(shown)
+
+
+def _numbered(index: LineIndex, start: int, stop: int, differs: set[int] | None = None) -> str:
+    rows = []
+    for position in range(start, min(stop, start + _SHOW, len(index))):
+        mark = "!" if differs is not None and position in differs else " "
+        rows.append(f"  {mark}{position + 1:>6} | {index.lines[position]}")
+    return "\n".join(rows)
+
+
+def _missing_message(index: LineIndex, old: list[str], where: str, cursor: int) -> str:
+    text = f"Failed to find expected lines in {where}:\n{_quote(old)}"
+    near = nearest(index, old, cursor)
+    if near is None:
+        if not len(index):
+            return f"{text}\nThe file is empty."
+        return f"{text}\nNo line of the file resembles them; check the file path."
+    folded = index.keys(3)
+    expected = [fold(line) for line in old]
+    differs = {
+        near.start + offset
+        for offset in range(len(near.lines))
+        if offset >= len(expected) or folded[near.start + offset] != expected[offset]
+    }
+    stop = near.start + len(near.lines)
+    return (
+        f"{text}\nNearest lines in {where.split(' (', 1)[0]} (lines {near.start + 1}-{stop}; "
+        f"{near.matching} of {len(old)} match, '!' marks lines that differ):\n"
+        f"{_numbered(index, near.start, stop, differs)}"
+    )
+
+
+def _header_message(index: LineIndex, header: str, where: str) -> str:
+    text = f"Failed to find the context line '@@ {header}' in {where}."
+    positions = similar_lines(index, header)
+    if not positions:
+        return f"{text}\nNo line of the file resembles it."
+    rows = "\n".join(f"   {p + 1:>6} | {index.lines[p]}" for p in positions)
+    return f"{text}\nMost similar lines in the file:\n{rows}"
+
+
+def _ambiguous_message(starts: tuple[int, ...], old: list[str], chunk: Chunk, where: str) -> str:
+    places = ", ".join(str(s + 1) for s in starts[:9])
+    if len(starts) > 9:
+        places += ", ..."
+    scope = f" after '@@ {chunk.headers[-1]}'" if chunk.headers else ""
+    return (
+        f"The expected lines of {where} match {len(starts) if len(starts) <= 9 else 'many'} "
+        f"places{scope} (starting at lines {places}); a chunk must match exactly one place. "
+        "Add more unchanged context lines around the change, or an '@@ <line>' header naming "
+        "the enclosing class or function (several '@@' lines nest), so that only one place "
+        f"matches. Expected lines:\n{_quote(old)}"
+    )
