@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from typing import Any
@@ -336,13 +337,21 @@ def test_cancelling_the_stream_closes_the_connection(model_server: ScriptedModel
 
     async def main() -> int:
         seen = 0
-        async for event in client.stream(PROMPT):
-            seen += isinstance(event, OutputTextDelta)
-            if seen == 3:
-                break
+        async with contextlib.aclosing(client.stream(PROMPT)) as events:  # type: ignore[type-var]
+            async for event in events:
+                seen += isinstance(event, OutputTextDelta)
+                if seen == 3:
+                    break
         return seen
 
     assert asyncio.run(asyncio.wait_for(main(), 10)) == 3
     (req,) = model_server.wait_for_idle(timeout=5)  # the server saw the disconnect
     assert req.finished_at is not None
     assert req.finished_at - req.started_at < 5  # the full script would take 10 s
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_body_framed_by_connection_close(wire: WireApi) -> None:
+    with ScriptedModelServer([Turn(text="no chunked framing")], framing="close") as server:
+        events = collect(provider(server, wire))
+    assert [i.text for i in items(events)] == ["no chunked framing"]

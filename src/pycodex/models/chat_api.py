@@ -9,7 +9,7 @@ Reasoning items are not sent back: Chat servers have no field for them.
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,6 +228,6 @@ class ChatParser:
             items.append(assistant_message("".join(self._text)))
         for index in sorted(self._calls):
             call = self._calls[index]
-            call_id = call.id or f"call_{uuid.uuid4().hex[:24]}"
+            call_id = call.id or f"call_{os.urandom(12).hex()}"
             items.append(FunctionCallItem(call_id, call.name, "".join(call.arguments)))
         return [*(OutputItemDone(i) for i in items), Completed(self._id, self._usage)]

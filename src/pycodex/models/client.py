@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -159,8 +159,9 @@ class HttpModelClient:
             headers["session_id"] = prompt.session_id
         request_retries = stream_retries = 0
         while True:
+            attempt_events = self._attempt(body, headers)
             try:
-                async for event in self._attempt(body, headers):
+                async for event in attempt_events:
                     yield event
                 return
             except ModelError as exc:
@@ -179,8 +180,13 @@ class HttpModelClient:
                 delay = self._backoff.delay(attempt, retry_after)
                 yield Retrying(str(exc), attempt, budget, delay)
                 await self._sleep(delay)
+            finally:
+                # Deterministic close when the consumer stops early (aclose/cancel).
+                await attempt_events.aclose()
 
-    async def _attempt(self, body: bytes, headers: dict[str, str]) -> AsyncIterator[ModelEvent]:
+    async def _attempt(
+        self, body: bytes, headers: dict[str, str]
+    ) -> AsyncGenerator[ModelEvent, None]:
         idle = self.provider.stream_idle_timeout_ms / 1000.0
         resp = await open_request(
             "POST",

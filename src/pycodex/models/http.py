@@ -20,12 +20,15 @@ import base64
 import functools
 import ipaddress
 import os
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from pycodex.protocol.errors import ProviderConnectionError, StreamDisconnected
+
+if TYPE_CHECKING:
+    import ssl
 
 _READ_SIZE = 65536
 IDLE_MESSAGE = "idle timeout waiting for SSE"
@@ -92,7 +95,9 @@ def proxy_for(url: Url, env: Mapping[str, str]) -> Url | None:
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA store costs ~10 ms: once per process, and only for https.
+    # Importing ssl and loading the CA store cost ~10 ms: once per process, only for https.
+    import ssl
+
     return ssl.create_default_context()
 
 
@@ -280,7 +285,7 @@ async def open_request(
         )
     except TimeoutError:
         raise ProviderConnectionError(f"timed out connecting to {where}") from None
-    except (OSError, ssl.SSLError) as exc:
+    except OSError as exc:  # ssl.SSLError included
         raise ProviderConnectionError(f"error connecting to {where}: {exc}") from exc
     try:
         request_target = url if proxy is not None and target.scheme == "http" else target.target
@@ -297,7 +302,7 @@ async def open_request(
     except TimeoutError:
         writer.close()
         raise ProviderConnectionError(f"timed out waiting for a response from {where}") from None
-    except (OSError, ssl.SSLError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         writer.close()
         raise ProviderConnectionError(f"connection to {where} failed: {exc}") from exc
     except BaseException:

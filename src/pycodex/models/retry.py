@@ -9,7 +9,6 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 BASE_DELAY_SECONDS = 0.2
 MAX_DELAY_SECONDS = 60.0
@@ -30,6 +29,8 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare path: keep it off start-up
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
