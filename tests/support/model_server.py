@@ -41,6 +41,14 @@ Steps (see ``model_script`` for every field):
   (garbage lines around a complete turn), ``Fault.json_error_body(status=200)``,
   ``Fault.stream_error(message)`` (``response.failed`` / in-band Chat error).
 
+Inspecting: ``server.requests`` (every request, arrival order) and ``server.model_requests``
+are snapshots of ``RecordedRequest(method, path, query, headers, body, raw, started_at,
+finished_at, served)``: ``path`` without the query, ``query`` as a dict, header names
+lower-cased, ``body`` the parsed JSON object (else None), ``finished_at`` None while still
+being served, ``served`` what answered (``turn``, ``fault:idle``, ``exhausted``,
+``ollama:pull``, ``not_found``…). ``wait_for_requests(n, timeout)`` and
+``wait_for_idle(timeout)`` are bounded waits (TimeoutError). ``remaining`` counts steps left.
+
 Ollama: ``GET /api/version``, ``GET /api/tags`` and ``GET /v1/models`` list
 ``ollama_models``; ``POST /api/pull`` streams NDJSON progress and adds the model (or reports
 ``pull_error``). "Ollama is down" is a closed port: don't start a server.

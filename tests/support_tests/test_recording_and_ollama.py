@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 
 import pytest
 
-from tests.support.model_server import ScriptedModelServer, Turn
+from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
 from tests.support_tests.http_helpers import json_events, post, request
 
 
@@ -123,3 +124,21 @@ def test_start_is_fast_and_stop_is_idempotent() -> None:
     server.stop()
     server.stop()
     assert started < 0.05
+
+
+def test_streams_are_not_delayed_by_nagle(model_server: ScriptedModelServer) -> None:
+    """One small write per event must not wait for delayed ACKs (~40 ms each response)."""
+    turn = Turn(text="a streamed answer of several deltas", tool_calls=[ToolCall("shell", {})])
+    model_server.push(*[turn] * 15)
+    conn = http.client.HTTPConnection("127.0.0.1", model_server.port, timeout=5)
+    times = []
+    try:
+        for _ in range(15):
+            t0 = time.perf_counter()
+            conn.request("POST", "/v1/responses", body=b'{"model": "m"}')
+            resp = conn.getresponse()
+            assert b"response.completed" in resp.read()
+            times.append(time.perf_counter() - t0)
+    finally:
+        conn.close()
+    assert sorted(times)[len(times) // 2] < 0.02
