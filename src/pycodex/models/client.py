@@ -197,6 +197,7 @@ class HttpModelClient:
             read_timeout=idle,
             env=self._env,
         )
+        chunks = resp.chunks()
         try:
             parser: _WireParser = (
                 chat_api.ChatParser() if self._chat else responses_api.ResponsesParser()
@@ -204,7 +205,6 @@ class HttpModelClient:
             held: list[ModelEvent] = []  # items and Completed, released when the attempt ends
             live: list[ModelEvent] = await self._check(resp, parser)
             sse = SseParser()
-            chunks = resp.chunks()
             ended = False
             while True:
                 for event in live:
@@ -221,6 +221,7 @@ class HttpModelClient:
             held.extend(parser.finish())  # raises StreamDisconnected when incomplete
         finally:
             resp.close()
+            await chunks.aclose()
         for event in held:
             yield event
 

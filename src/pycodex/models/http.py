@@ -20,7 +20,7 @@ import base64
 import functools
 import ipaddress
 import os
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -141,7 +141,7 @@ class HttpResponse:
             # ValueError/LimitOverrunError: a framing line longer than the stream limit.
             raise StreamDisconnected(f"stream disconnected: {exc}") from exc
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The decoded body, piece by piece; each read is bounded by the idle timeout."""
         te = (self.header("transfer-encoding") or "").lower()
         length = self.header("content-length")
