@@ -49,16 +49,26 @@ class Turn:
     ``chunk_size`` is the delta size for text, reasoning and tool arguments; text of two or
     more characters is always sent in at least two deltas. ``event_delay`` (seconds) is
     waited between events, e.g. to give a test time to interrupt a running stream.
+    ``reasoning_summary`` may be a list: several summary parts (Responses only), as
+    reasoning models send one part per "**Heading**" paragraph.
     """
 
     text: str = ""
-    reasoning_summary: str | None = None
+    reasoning_summary: str | tuple[str, ...] | list[str] | None = None
     reasoning_raw: str | None = None
     tool_calls: tuple[ToolCall, ...] | list[ToolCall] = ()
     usage: Usage | None = None
     encrypted_reasoning: str | None = None
     chunk_size: int = 8
     event_delay: float = 0.0
+
+    @property
+    def summary_parts(self) -> list[str]:
+        if self.reasoning_summary is None:
+            return []
+        if isinstance(self.reasoning_summary, str):
+            return [self.reasoning_summary]
+        return list(self.reasoning_summary)
 
 
 @dataclass(frozen=True)
@@ -199,6 +209,12 @@ class ScriptError(ValueError):
     """A script.json step that does not describe a turn or a fault."""
 
 
+def _summary(value: Any) -> str | tuple[str, ...] | None:
+    if value is None or isinstance(value, str):
+        return value
+    return tuple(str(v) for v in value)
+
+
 def turn_from_json(obj: dict[str, Any]) -> Turn:
     unknown = set(obj) - _TURN_KEYS
     if unknown:
@@ -214,7 +230,7 @@ def turn_from_json(obj: dict[str, Any]) -> Turn:
     usage = Usage(**obj["usage"]) if obj.get("usage") is not None else None
     return Turn(
         text=str(obj.get("text", "")),
-        reasoning_summary=obj.get("reasoning_summary"),
+        reasoning_summary=_summary(obj.get("reasoning_summary")),
         reasoning_raw=obj.get("reasoning_raw"),
         tool_calls=calls,
         usage=usage,

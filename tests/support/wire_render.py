@@ -55,7 +55,7 @@ def effective_usage(turn: Turn, ctx: RenderContext) -> Usage:
     if turn.usage is not None:
         return turn.usage
     produced = len(turn.text) + sum(len(arguments_text(c)) + len(c.name) for c in turn.tool_calls)
-    reasoning = len(turn.reasoning_summary or "") + len(turn.reasoning_raw or "")
+    reasoning = sum(map(len, turn.summary_parts)) + len(turn.reasoning_raw or "")
     return Usage(
         input_tokens=max(1, ctx.request_bytes // 4),
         output_tokens=1 + (produced + reasoning) // 4,
@@ -92,8 +92,7 @@ def responses_items(turn: Turn, ctx: RenderContext) -> list[dict[str, Any]]:
         or (turn.encrypted_reasoning is not None)
     ):
         item: dict[str, Any] = {"id": f"rs_{n}", "type": "reasoning", "summary": []}
-        if turn.reasoning_summary is not None:
-            item["summary"] = [{"type": "summary_text", "text": turn.reasoning_summary}]
+        item["summary"] = [{"type": "summary_text", "text": t} for t in turn.summary_parts]
         if turn.reasoning_raw is not None:
             item["content"] = [{"type": "reasoning_text", "text": turn.reasoning_raw}]
         if turn.encrypted_reasoning is not None:
@@ -149,25 +148,15 @@ def _item_events(
                 "item": {"id": iid, "type": "reasoning", "summary": []},
             },
         )
-        if turn.reasoning_summary is not None:
+        for si, summary in enumerate(turn.summary_parts):
             part: dict[str, Any] = {"type": "summary_text", "text": ""}
-            yield (
-                "response.reasoning_summary_part.added",
-                {**base, "summary_index": 0, "part": part},
-            )
-            for d in pieces(turn.reasoning_summary, turn.chunk_size):
-                yield (
-                    "response.reasoning_summary_text.delta",
-                    {**base, "summary_index": 0, "delta": d},
-                )
-            yield (
-                "response.reasoning_summary_text.done",
-                {
-                    **base,
-                    "summary_index": 0,
-                    "text": turn.reasoning_summary,
-                },
-            )
+            at = {**base, "summary_index": si}
+            yield "response.reasoning_summary_part.added", {**at, "part": part}
+            for d in pieces(summary, turn.chunk_size):
+                yield "response.reasoning_summary_text.delta", {**at, "delta": d}
+            yield "response.reasoning_summary_text.done", {**at, "text": summary}
+            done_part = {"type": "summary_text", "text": summary}
+            yield "response.reasoning_summary_part.done", {**at, "part": done_part}
         if turn.reasoning_raw is not None:
             for d in pieces(turn.reasoning_raw, turn.chunk_size):
                 yield "response.reasoning_text.delta", {**base, "content_index": 0, "delta": d}

@@ -192,3 +192,22 @@ def test_close_delimited_framing() -> None:
     assert reply.complete and "transfer-encoding" not in reply.headers
     assert reply.headers["connection"] == "close"
     assert json_events(reply.body)[-1]["type"] == "response.completed"
+
+
+def test_reasoning_summary_in_several_parts(model_server: ScriptedModelServer) -> None:
+    model_server.push(Turn(text="ok", reasoning_summary=["**One**\n\nfirst", "**Two**\n\nnext"]))
+    events = json_events(post(model_server.port, "/v1/responses", {"model": "m"}).body)
+    by_part: dict[int, str] = {}
+    for e in events:
+        if e["type"] == "response.reasoning_summary_text.delta":
+            by_part[e["summary_index"]] = by_part.get(e["summary_index"], "") + e["delta"]
+    assert by_part == {0: "**One**\n\nfirst", 1: "**Two**\n\nnext"}
+    added = [e["summary_index"] for e in events if e["type"].endswith("summary_part.added")]
+    assert added == [0, 1]
+    (reasoning,) = [
+        e["item"]
+        for e in events
+        if e["type"] == "response.output_item.done" and e["item"]["type"] == "reasoning"
+    ]
+    assert [p["text"] for p in reasoning["summary"]] == ["**One**\n\nfirst", "**Two**\n\nnext"]
+    assert "content" not in reasoning and "encrypted_content" not in reasoning
