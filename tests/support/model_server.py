@@ -76,12 +76,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import signal
 import socket
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -152,6 +153,7 @@ class ScriptedModelServer:
         chat_reasoning_field: str = "reasoning",
         host: str = "127.0.0.1",
         port: int = 0,
+        on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
         self._steps: deque[Step] = deque(script)
         self._models = list(ollama_models)
@@ -161,6 +163,7 @@ class ScriptedModelServer:
         self.framing = framing
         self.chat_reasoning_field = chat_reasoning_field
         self._host, self._port = host, port
+        self._on_request = on_request
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._requests: list[RecordedRequest] = []
@@ -304,6 +307,8 @@ class ScriptedModelServer:
             done = replace(self._requests[index], finished_at=time.time(), served=served)
             self._requests[index] = done
             self._changed.notify_all()
+        if self._on_request is not None:
+            self._on_request(done)
 
     def _next_step(self) -> tuple[int, Step | None]:
         with self._lock:
@@ -364,6 +369,17 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _log_request(r: RecordedRequest) -> None:
+    took = ((r.finished_at or r.started_at) - r.started_at) * 1000
+    query = f"?{r.query}" if r.query else ""
+    sys.stderr.write(f"{r.method} {r.path}{query} -> {r.served} ({took:.1f} ms)\n")
+    sys.stderr.flush()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     steps = script_from_json(json.loads(args.script.read_text())) if args.script else []
@@ -378,19 +394,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         framing=args.framing,
         host=args.host,
         port=args.port,
+        on_request=_log_request if args.log else None,
     )
     server.start()
+    # SIGTERM (and SIGINT, which a shell's background job ignores) stop the server cleanly.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     sys.stdout.write(server.base_url + "\n")
     sys.stdout.flush()
-    logged = 0
     try:
         while True:
-            with contextlib.suppress(TimeoutError):
-                server.wait_for_requests(logged + 1, timeout=0.5)
-            if args.log:
-                for r in server.requests[logged:]:
-                    sys.stderr.write(f"{r.method} {r.path} {r.query or ''}\n")
-            logged = len(server.requests)
+            signal.pause()  # serving happens on the server's threads
     except KeyboardInterrupt:
         return 0
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.model_script import Fault, ScriptError, ToolCall, Turn, Usage, script_from_json
-from tests.support_tests.http_helpers import json_events, post
+from tests.support_tests.http_helpers import json_events, post, request
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +53,7 @@ def run_cli(tmp_path: Path) -> Iterator[object]:
             [sys.executable, "-m", "tests.support.model_server", "--port", "0", *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
         procs.append(proc)
@@ -65,8 +66,9 @@ def run_cli(tmp_path: Path) -> Iterator[object]:
     for proc in procs:
         proc.terminate()
         proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def test_cli_plays_a_script(run_cli, tmp_path: Path) -> None:
@@ -89,3 +91,12 @@ def test_cli_without_script_echoes(run_cli) -> None:
         )
         assert text == "echo: ping"
     assert post(port, "/v1/responses", {"model": "m"}).status == 404
+
+
+def test_cli_logs_requests_and_exits_cleanly_on_sigterm(run_cli) -> None:
+    proc, port = run_cli("--log", "--ollama-model", "gpt-oss:20b")
+    tags = request(port, "GET", "/api/tags").json()
+    assert [m["name"] for m in tags["models"]] == ["gpt-oss:20b"]
+    proc.terminate()
+    assert proc.wait(timeout=5) == 0
+    assert proc.stderr.read().startswith("GET /api/tags -> ollama:tags (")
