@@ -1,0 +1,316 @@
+"""The Codex handle: ops in with ``submit``, events out with ``next_event``.
+
+One background task reads submissions; each user turn (or compaction) runs as its own task
+so that ``Interrupt`` and approval answers are handled while it works. Event order of a
+turn: ``TaskStarted`` → deltas, items, ``TokenCount``, exec/plan events … → ``TaskComplete``;
+a fatal error gives ``Error`` then ``TaskComplete``; an interrupt ends the turn with
+``TurnAborted`` instead (children killed, every unanswered tool call given an output).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Coroutine, Mapping
+from pathlib import Path
+from typing import Any, assert_never
+
+from pycodex.config.schema import Config
+from pycodex.core.approvals import ApprovalBroker
+from pycodex.core.compact import COMPACT_DONE, compact_history
+from pycodex.core.exec_env import create_env
+from pycodex.core.images import user_input_message
+from pycodex.core.model_info import context_window, request_options
+from pycodex.core.notify import Notifier
+from pycodex.core.project_doc import load_user_instructions
+from pycodex.core.prompt import network_enabled
+from pycodex.core.session import Session
+from pycodex.core.tools.context import ToolContext
+from pycodex.core.tools.specs import default_tools
+from pycodex.core.turn import TurnContext, run_turn
+from pycodex.models.base import ModelClient
+from pycodex.protocol.errors import CodexError, ModelError
+from pycodex.protocol.events import (
+    AgentMessage,
+    BackgroundEvent,
+    Error,
+    Event,
+    EventMsg,
+    SessionConfigured,
+    ShutdownComplete,
+    TaskComplete,
+    TaskStarted,
+    TurnAborted,
+)
+from pycodex.protocol.items import Plan
+from pycodex.protocol.ops import (
+    Compact,
+    ExecApproval,
+    Interrupt,
+    Op,
+    PatchApproval,
+    Shutdown,
+    Submission,
+    UserInput,
+)
+from pycodex.sandbox.policy import SandboxPolicy
+
+ABORTED_OUTPUT = "aborted by user"
+NOTIFY_DRAIN_SECONDS = 5.0
+
+
+class SessionClosedError(CodexError):
+    """``next_event`` or ``submit`` after the session shut down."""
+
+
+def _sandbox_policy(config: Config) -> SandboxPolicy:
+    ww = config.sandbox_workspace_write
+    return SandboxPolicy(
+        mode=config.sandbox_mode,
+        writable_roots=ww.writable_roots,
+        network_access=ww.network_access,
+    )
+
+
+def _build_model_client(config: Config, env: Mapping[str, str], session_id: str) -> ModelClient:
+    from pycodex.models.client import create_model_client
+    from pycodex.storage.auth import load_api_key
+
+    return create_model_client(
+        config.model_provider,
+        request_options(config),
+        env=env,
+        api_key=load_api_key(config.codex_home),
+        session_id=session_id,
+        originator=config.internal_originator,
+    )
+
+
+def _open_session(
+    config: Config, resume_path: Path | None, ephemeral: bool, user_instructions: str | None
+) -> Session:
+    if resume_path is not None:
+        from pycodex.storage.rollout import RolloutWriter, read_rollout
+
+        saved = read_rollout(resume_path)
+        writer = None if ephemeral else RolloutWriter.append_to(resume_path)
+        return Session(
+            config,
+            saved.session_id,
+            user_instructions=user_instructions,
+            rollout=writer,
+            history=saved.items,
+        )
+    session_id = str(uuid.uuid4())
+    if ephemeral:
+        return Session(config, session_id, user_instructions=user_instructions)
+    from pycodex.storage.rollout import RolloutWriter
+
+    writer = RolloutWriter.create(
+        config.codex_home,
+        session_id,
+        instructions=user_instructions,
+        cwd=config.cwd,
+        originator=config.internal_originator,
+    )
+    return Session(config, session_id, user_instructions=user_instructions, rollout=writer)
+
+
+class Codex:
+    """A running session. Create with ``await Codex.spawn(...)``."""
+
+    def __init__(self, session: Session, model: ModelClient, env: Mapping[str, str]) -> None:
+        config = session.config
+        self._session = session
+        self._model = model
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._submissions: asyncio.Queue[Submission] = asyncio.Queue()
+        self._ids = itertools.count(1)
+        self._approvals = ApprovalBroker()
+        self._notifier = Notifier(config.notify, cwd=config.cwd, env=env)
+        self._tools = default_tools(config.approval_policy)
+        self._tool_env = create_env(
+            config.shell_environment_policy, env, network_disabled=not network_enabled(config)
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._turn: TurnContext | None = None
+        self._task_sub_id: str | None = None
+        self._closed = False
+        self._loop_task = asyncio.create_task(self._run_loop())
+
+    # --- public API ------------------------------------------------------------------
+
+    @classmethod
+    async def spawn(
+        cls,
+        config: Config,
+        *,
+        env: Mapping[str, str],
+        model_client: ModelClient | None = None,
+        resume_path: Path | None = None,
+        ephemeral: bool = False,
+    ) -> Codex:
+        """Start a session (new, or resumed from a rollout file); the first event is
+        ``SessionConfigured`` with id ``"0"``. Raises ``AuthError`` when no model client
+        is given and the provider's key is missing."""
+        user_instructions = load_user_instructions(config)
+        session = _open_session(config, resume_path, ephemeral, user_instructions)
+        try:
+            model = model_client or _build_model_client(config, env, session.session_id)
+        except BaseException:
+            session.close()
+            raise
+        codex = cls(session, model, env)
+        path = session.rollout_path
+        codex._emit(
+            "0", SessionConfigured(session.session_id, config.model, str(path) if path else None)
+        )
+        return codex
+
+    @property
+    def session_id(self) -> str:
+        return self._session.session_id
+
+    @property
+    def rollout_path(self) -> Path | None:
+        return self._session.rollout_path
+
+    async def submit(self, op: Op) -> str:
+        """Queue ``op``; returns its submission id (the id of the events it causes)."""
+        if self._closed:
+            raise SessionClosedError("the session has shut down")
+        sub_id = str(next(self._ids))
+        await self._submissions.put(Submission(sub_id, op))
+        return sub_id
+
+    async def next_event(self) -> Event:
+        """The next event; raises ``SessionClosedError`` once ``ShutdownComplete`` was read."""
+        if self._closed and self._events.empty():
+            raise SessionClosedError("the session has shut down")
+        return await self._events.get()
+
+    # --- the submission loop ---------------------------------------------------------
+
+    def _emit(self, sub_id: str, msg: EventMsg) -> None:
+        self._events.put_nowait(Event(sub_id, msg))
+
+    async def _run_loop(self) -> None:
+        while True:
+            sub = await self._submissions.get()
+            try:
+                if await self._handle(sub):
+                    return
+            except Exception as exc:  # never let a bug stop the handle from answering
+                self._emit(sub.id, Error(f"internal error: {type(exc).__name__}: {exc}"))
+
+    async def _handle(self, sub: Submission) -> bool:
+        """Act on one submission; True when the session is over."""
+        op = sub.op
+        match op:
+            case UserInput():
+                self._on_user_input(sub.id, op)
+            case Interrupt():
+                await self._abort(sub.id)
+            case ExecApproval() | PatchApproval():
+                self._approvals.resolve(op.id, op.decision)
+            case Compact():
+                self._start(sub.id, self._compact_task(sub.id), None)
+            case Shutdown():
+                await self._shutdown(sub.id)
+                return True
+            case _:
+                assert_never(op)
+        return False
+
+    def _busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def _on_user_input(self, sub_id: str, op: UserInput) -> None:
+        message = user_input_message(op, self._session.config.cwd)
+        if message.problems:
+            for problem in message.problems:
+                self._emit(sub_id, BackgroundEvent(problem))
+        if self._busy() and self._turn is not None:
+            self._turn.inject(message.item)
+            return
+        turn = self._new_turn(sub_id)
+        turn.inject(message.item)
+        self._start(sub_id, self._turn_task(sub_id, turn), turn)
+
+    def _new_turn(self, sub_id: str) -> TurnContext:
+        session = self._session
+        config = session.config
+
+        def emit(msg: EventMsg) -> None:
+            self._emit(sub_id, msg)
+
+        def set_plan(plan: Plan) -> None:
+            session.plan = plan
+
+        tool_ctx = ToolContext(
+            cwd=config.cwd,
+            env=self._tool_env,
+            sandbox=_sandbox_policy(config),
+            approval_policy=config.approval_policy,
+            approvals=self._approvals,
+            emit=emit,
+            set_plan=set_plan,
+        )
+        return TurnContext(session, self._model, self._tools, tool_ctx, emit)
+
+    def _start(
+        self, sub_id: str, coro: Coroutine[Any, Any, None], turn: TurnContext | None
+    ) -> None:
+        if self._busy():
+            coro.close()
+            self._emit(sub_id, Error("a task is already running; interrupt it first"))
+            return
+        self._turn = turn
+        self._task_sub_id = sub_id
+        self._task = asyncio.create_task(coro)
+
+    # --- tasks -----------------------------------------------------------------------
+
+    async def _turn_task(self, sub_id: str, turn: TurnContext) -> None:
+        self._emit(sub_id, TaskStarted(context_window(self._session.config)))
+        last: str | None = None
+        try:
+            last = await run_turn(turn)
+        except ModelError as exc:
+            self._emit(sub_id, Error(str(exc)))
+        except Exception as exc:  # a bug must end the turn, not hang the front end
+            self._emit(sub_id, Error(f"internal error: {type(exc).__name__}: {exc}"))
+        self._session.answer_unanswered("error: the turn ended before this call ran")
+        self._emit(sub_id, TaskComplete(last))
+        self._notifier.turn_complete(sub_id, turn.input_texts, last)
+
+    async def _compact_task(self, sub_id: str) -> None:
+        self._emit(sub_id, TaskStarted(context_window(self._session.config)))
+        try:
+            await compact_history(self._session, self._model)
+        except ModelError as exc:
+            self._emit(sub_id, Error(str(exc)))
+        else:
+            self._emit(sub_id, AgentMessage(COMPACT_DONE))
+        self._emit(sub_id, TaskComplete(None))
+
+    async def _abort(self, sub_id: str) -> None:
+        """Cancel the running task (its commands are killed) and make history valid again."""
+        task, turn = self._task, self._turn
+        if task is None or task.done():
+            return
+        task.cancel()
+        await asyncio.wait({task})
+        self._session.answer_unanswered(ABORTED_OUTPUT)
+        if turn is not None:
+            turn.take_pending()  # the user said it: keep it for the next turn
+        self._task = self._turn = None
+        self._emit(self._task_sub_id or sub_id, TurnAborted("interrupted"))
+
+    async def _shutdown(self, sub_id: str) -> None:
+        await self._abort(sub_id)
+        await self._notifier.drain(NOTIFY_DRAIN_SECONDS)
+        self._session.close()
+        self._closed = True
+        self._emit(sub_id, ShutdownComplete())

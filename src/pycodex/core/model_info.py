@@ -1,0 +1,60 @@
+"""What core knows about model families: context windows, reasoning, request options."""
+
+from __future__ import annotations
+
+from pycodex.config.schema import Config
+from pycodex.models.base import ModelRequestOptions
+from pycodex.protocol.policy import ReasoningEffort, ReasoningSummary
+
+# Longest matching prefix wins (``gpt-4.1-mini`` matches ``gpt-4.1``).
+CONTEXT_WINDOWS: dict[str, int] = {
+    "gpt-5": 272_000,
+    "codex-mini": 200_000,
+    "o3": 200_000,
+    "o4-mini": 200_000,
+    "o1": 200_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4o": 128_000,
+    "gpt-oss": 131_072,
+}
+AUTO_COMPACT_FRACTION = 0.9
+REASONING_FAMILIES = ("gpt-5", "o1", "o3", "o4-mini", "codex-mini")
+
+
+def _lookup(model: str) -> int | None:
+    best = max((p for p in CONTEXT_WINDOWS if model.startswith(p)), key=len, default=None)
+    return CONTEXT_WINDOWS[best] if best is not None else None
+
+
+def context_window(config: Config) -> int | None:
+    return config.model_context_window or _lookup(config.model)
+
+
+def auto_compact_limit(config: Config) -> int | None:
+    """Input tokens above which the conversation is compacted before the next request."""
+    if config.model_auto_compact_token_limit is not None:
+        return config.model_auto_compact_token_limit or None
+    window = context_window(config)
+    return int(window * AUTO_COMPACT_FRACTION) if window else None
+
+
+def supports_reasoning(config: Config) -> bool:
+    return config.model_supports_reasoning_summaries or config.model.startswith(REASONING_FAMILIES)
+
+
+def request_options(config: Config) -> ModelRequestOptions:
+    """Provider-independent request settings (reference §4.1, §4.7)."""
+    reasoning = supports_reasoning(config)
+    effort = config.model_reasoning_effort
+    summary = config.model_reasoning_summary
+    zdr = config.disable_response_storage
+    return ModelRequestOptions(
+        model=config.model,
+        reasoning_effort=effort.value if reasoning and effort is not ReasoningEffort.NONE else None,
+        reasoning_summary=(
+            summary.value if reasoning and summary is not ReasoningSummary.NONE else None
+        ),
+        store=not zdr,
+        include=("reasoning.encrypted_content",) if zdr and reasoning else (),
+        max_output_tokens=config.model_max_output_tokens,
+    )

@@ -1,0 +1,64 @@
+"""User instructions from AGENTS.md files.
+
+``$CODEX_HOME/AGENTS.md`` comes first, then every ``AGENTS.md`` from the git root down to
+the working directory (v0.20 read only one project file and skipped the directories in
+between; deeper files are more specific, so they come last). Each file is cut to
+``project_doc_max_bytes``; 0 turns project docs off (the global doc is still used). The
+``instructions`` config key, when set, goes before everything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pycodex.config.schema import Config
+
+DOC_NAME = "AGENTS.md"
+PROJECT_DOC_SEPARATOR = "\n\n--- project-doc ---\n\n"
+
+
+def find_git_root(cwd: Path) -> Path | None:
+    for directory in (cwd, *cwd.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def project_doc_paths(cwd: Path) -> list[Path]:
+    """Existing AGENTS.md files from the git root (or cwd, outside a repo) down to cwd."""
+    cwd = cwd.resolve()
+    root = find_git_root(cwd) or cwd
+    chain = [cwd, *cwd.parents]
+    dirs = list(reversed(chain[: chain.index(root) + 1]))
+    return [d / DOC_NAME for d in dirs if (d / DOC_NAME).is_file()]
+
+
+def _read(path: Path, max_bytes: int | None) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if max_bytes is not None:
+        data = data[:max_bytes]
+    text = data.decode("utf-8", errors="ignore")  # a cut may split a character
+    return text if text.strip() else None
+
+
+def load_user_instructions(config: Config) -> str | None:
+    """The combined text for the ``<user_instructions>`` message, or None if there is none."""
+    limit = config.project_doc_max_bytes
+    head = [config.instructions] if config.instructions and config.instructions.strip() else []
+    global_doc = _read(config.codex_home / DOC_NAME, limit if limit > 0 else None)
+    if global_doc is not None:
+        head.append(global_doc)
+    project: list[str] = []
+    if limit > 0:
+        project = [t for p in project_doc_paths(config.cwd) if (t := _read(p, limit)) is not None]
+    if not head and not project:
+        return None
+    if not project:
+        return "\n\n".join(head)
+    project_text = "\n\n".join(project)
+    if not head:
+        return project_text
+    return "\n\n".join(head) + PROJECT_DOC_SEPARATOR + project_text

@@ -1,0 +1,112 @@
+"""The JSON schemas of the tools offered to the model (reference §3.2, §3.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycodex.models.base import FunctionTool
+from pycodex.protocol.policy import AskForApproval
+
+SHELL = "shell"
+UPDATE_PLAN = "update_plan"
+
+
+def shell_tool(approval: AskForApproval) -> FunctionTool:
+    """``shell``; with ``on-request`` the model may also ask to run outside the sandbox."""
+    if approval is not AskForApproval.ON_REQUEST:
+        properties: dict[str, Any] = {
+            "command": {"type": "array", "items": {"type": "string"}},
+            "timeout": {"type": "number"},
+            "workdir": {"type": "string"},
+        }
+        description = "Runs a shell command and returns its output"
+    else:
+        properties = {
+            "command": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The command to execute",
+            },
+            "timeout": {
+                "type": "number",
+                "description": "The timeout for the command in milliseconds",
+            },
+            "workdir": {
+                "type": "string",
+                "description": "The working directory to execute the command in",
+            },
+            "with_escalated_permissions": {
+                "type": "boolean",
+                "description": (
+                    "Whether to request escalated permissions. Set to true if command needs "
+                    "to be run without sandbox restrictions"
+                ),
+            },
+            "justification": {
+                "type": "string",
+                "description": (
+                    "Only set if with_escalated_permissions is true. 1-sentence explanation "
+                    "of why we want to run this command."
+                ),
+            },
+        }
+        description = (
+            "Runs a shell command and returns its output. Commands run in a sandbox that "
+            "limits writes to the workspace and blocks the network. If a command needs more "
+            "(for example installing packages, writing outside the workspace, or network "
+            "access for `git push`, `npm install`, `cargo build`), set "
+            "with_escalated_permissions to true and give a one-sentence justification; the "
+            "user will be asked to approve it."
+        )
+    return FunctionTool(
+        name=SHELL,
+        description=description,
+        strict=False,
+        parameters={
+            "type": "object",
+            "properties": properties,
+            "required": ["command"],
+            "additionalProperties": False,
+        },
+    )
+
+
+def update_plan_tool() -> FunctionTool:
+    return FunctionTool(
+        name=UPDATE_PLAN,
+        description=(
+            "Use the update_plan tool to keep the user updated on the current plan for the "
+            "task. Give a short list of steps, each with a status (pending, in_progress or "
+            "completed), with exactly one step in_progress until everything is done. Call "
+            "it again whenever a step finishes or the plan changes."
+        ),
+        strict=False,
+        parameters={
+            "type": "object",
+            "properties": {
+                "explanation": {"type": "string"},
+                "plan": {
+                    "type": "array",
+                    "description": "The list of steps",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "step": {"type": "string"},
+                            "status": {
+                                "type": "string",
+                                "description": "One of: pending, in_progress, completed",
+                            },
+                        },
+                        "required": ["step", "status"],
+                        "additionalProperties": False,
+                    },
+                },
+            },
+            "required": ["plan"],
+            "additionalProperties": False,
+        },
+    )
+
+
+def default_tools(approval: AskForApproval) -> tuple[FunctionTool, ...]:
+    return (shell_tool(approval), update_plan_tool())

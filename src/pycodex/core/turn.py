@@ -1,0 +1,94 @@
+"""The turn loop: request → stream → run tool calls → repeat until no tool calls.
+
+A turn's items are recorded when its response completes (so a failed or interrupted
+response leaves nothing half-recorded); each tool output is recorded as soon as the call
+finishes. Turn-ending conditions (``ModelError``) propagate to the one place that catches
+them, ``Codex._run_task``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pycodex.core.compact import compact_history, needs_compaction
+from pycodex.core.model_info import auto_compact_limit, context_window
+from pycodex.core.prompt import base_instructions
+from pycodex.core.response import stream_response
+from pycodex.core.session import Session
+from pycodex.core.tools.context import ToolContext
+from pycodex.core.tools.router import dispatch
+from pycodex.models.base import FunctionTool, ModelClient, Prompt
+from pycodex.protocol.events import BackgroundEvent, EventMsg, TokenCount
+from pycodex.protocol.items import FunctionCallItem, LocalShellCallItem, MessageItem
+
+AUTO_COMPACT_NOTICE = "Context window nearly full: the conversation was compacted."
+
+
+@dataclass(slots=True)
+class TurnContext:
+    session: Session
+    model: ModelClient
+    tools: tuple[FunctionTool, ...]
+    tool_ctx: ToolContext
+    emit: Callable[[EventMsg], None]
+    pending_input: list[MessageItem] = field(default_factory=list)
+    input_texts: list[str] = field(default_factory=list)  # for notify
+
+    def inject(self, item: MessageItem) -> None:
+        """User input that arrived while the turn runs: sent with the next request."""
+        self.pending_input.append(item)
+        if item.text:
+            self.input_texts.append(item.text)
+
+    def take_pending(self) -> None:
+        pending, self.pending_input = self.pending_input, []
+        for item in pending:
+            self.session.record_user(item)
+
+
+def emit_token_count(tc: TurnContext) -> None:
+    session = tc.session
+    if session.last_usage is None:
+        return
+    tc.emit(
+        TokenCount(
+            last=session.last_usage,
+            total=session.total_usage,
+            model_context_window=context_window(session.config),
+        )
+    )
+
+
+async def maybe_auto_compact(tc: TurnContext) -> None:
+    if needs_compaction(tc.session, auto_compact_limit(tc.session.config)):
+        await compact_history(tc.session, tc.model)
+        tc.emit(BackgroundEvent(AUTO_COMPACT_NOTICE))
+
+
+async def run_turn(tc: TurnContext) -> str | None:
+    """Run requests until a response has no tool calls; returns the last agent message."""
+    session = tc.session
+    instructions = base_instructions(session.config)
+    last_message: str | None = None
+    while True:
+        await maybe_auto_compact(tc)
+        tc.take_pending()
+        prompt = Prompt(
+            instructions=instructions,
+            input=session.prompt_input(),
+            tools=tc.tools,
+            session_id=session.session_id,
+        )
+        result = await stream_response(tc.model, prompt, tc.emit)
+        session.record(result.items)
+        if result.usage is not None:
+            session.add_usage(result.usage)
+            emit_token_count(tc)
+        if result.assistant_text is not None:
+            last_message = result.assistant_text
+        calls = [i for i in result.items if isinstance(i, FunctionCallItem | LocalShellCallItem)]
+        for call in calls:
+            session.record([await dispatch(tc.tool_ctx, call)])
+        if not calls and not tc.pending_input:
+            return last_message
