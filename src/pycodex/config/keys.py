@@ -8,7 +8,6 @@ knew 8 and silently dropped ``sandbox_mode``). ``tui`` accepts any table.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -167,6 +166,8 @@ def _drop(values: Any, spec: Spec, path: KeyPath, found: list[UnknownKey]) -> No
         for key in list(values):
             sub = spec.fields.get(key)
             if sub is None:
+                import difflib  # only when there is something to suggest
+
                 match = difflib.get_close_matches(key, list(spec.fields), n=1, cutoff=0.6)
                 found.append(UnknownKey((*path, key), (*path, match[0]) if match else None))
                 del values[key]
