@@ -11,7 +11,7 @@ In a test (``model_server`` fixture from ``tests/conftest.py`` gives a started o
     with ScriptedModelServer([
         Fault.http_status(429, retry_after=1),
         Turn(tool_calls=[ToolCall("shell", {"command": ["echo", "hi"]})]),
-        Turn(text="done", reasoning_summary="**Plan**", usage=Usage(100, 20, 10, 0)),
+        Turn(text="done", usage=Usage(input_tokens=9, output_tokens=2)),
     ]) as server:
         run_client(base_url=server.base_url)             # "http://127.0.0.1:PORT/v1"
         reqs = server.wait_for_requests(3, timeout=5)
@@ -23,6 +23,10 @@ prefix and query, e.g. Azure's ``/openai/responses?api-version=…``), rendered 
 format of the endpoint hit. ``push(*steps)`` appends while running. When the script is
 exhausted the answer is HTTP 500 ``{"error":{"message":"scripted model server: script
 exhausted"}}`` (or, with ``fallback="echo"``, ``echo: <last user message>``).
+
+Options: ``ScriptedModelServer(script, *, ollama_models=(), pull_error=None,
+wires=("responses", "chat"), fallback="error"|"echo", framing="chunked"|"close",
+chat_reasoning_field="reasoning", port=0, on_request=callback)``.
 
 Steps (see ``model_script`` for every field):
 
