@@ -303,3 +303,26 @@ def test_show_imports_nothing_heavy(tmp_path: Path) -> None:
         check=False,
     )
     assert out.stderr == "(0, [])"
+
+
+def test_config_from_args_prints_each_warning_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pycodex.cli.common import config_from_args
+    from pycodex.cli.parser import parse_namespace
+    from pycodex.protocol.policy import AskForApproval
+
+    (tmp_path / "config.toml").write_text('modle = "x"\nmodel = "o3"\n', encoding="utf-8")
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path))
+    args = parse_namespace(["exec", "-C", str(tmp_path), "-s", "workspace-write", "task"])
+    first = config_from_args(args, forced_approval=AskForApproval.NEVER)
+    second = config_from_args(args, forced_approval=AskForApproval.NEVER)
+    assert first == second
+    assert (first.model, first.cwd, first.approval_policy) == (
+        "o3",
+        tmp_path.resolve(),
+        AskForApproval.NEVER,
+    )
+    assert first.sandbox_mode == "workspace-write"
+    err = capsys.readouterr().err
+    assert err == "warning: config.toml:1: unknown key `modle` ignored (did you mean `model`?)\n"

@@ -288,3 +288,21 @@ def test_codex_home_from_env(tmp_path: Path) -> None:
     assert codex_home_from_env({"CODEX_HOME": str(tmp_path)}) == tmp_path
     assert codex_home_from_env({"HOME": str(tmp_path)}) == tmp_path / ".codex"
     assert codex_home_from_env({"CODEX_HOME": "", "HOME": "/h"}) == Path("/h/.codex")
+
+
+def test_crlf_and_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_bytes(
+        b'\xef\xbb\xbfmodel = "o3"\r\n\r\n[history]\r\npersistence = "none"\r\n'
+    )
+    loaded = load(tmp_path)
+    assert (loaded.config.model, loaded.config.history.persistence) == ("o3", "none")
+    assert loaded.origins["history.persistence"] == "config.toml:4"
+
+
+def test_invalid_utf8_is_located(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_bytes(b'model = "o3"\nname = "\xff"\n')
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    assert str(info.value) == (
+        "config.toml:2: invalid TOML: expected UTF-8 text, found the byte 0xff"
+    )

@@ -138,7 +138,7 @@ def _read_config_text(codex_home: Path, config_file: Path) -> str | None:
             found=found,
         ) from exc
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # editors on Windows add a BOM
     except UnicodeDecodeError as exc:
         raise ConfigError(
             "invalid TOML",
