@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.support.model_server import Fault, ScriptedModelServer, Turn
+from tests.support.model_server import Fault, ScriptedModelServer, ToolCall, Turn
 from tests.support_tests.http_helpers import json_events, parse_sse, post
 
 
@@ -197,3 +197,27 @@ def test_server_survives_faults_and_serves_concurrently(model_server: ScriptedMo
         assert json_events(other.body)[-1]["type"] == "response.completed"
     finally:
         idle.close()
+
+
+def test_slow_stream_stops_when_the_client_leaves(model_server: ScriptedModelServer) -> None:
+    """An interrupted client: the server notices on its next write and finishes the request."""
+    model_server.push(Turn(text="x" * 200, chunk_size=1, event_delay=0.02))
+    conn = http.client.HTTPConnection("127.0.0.1", model_server.port, timeout=5)
+    try:
+        conn.request("POST", "/v1/responses", body=b'{"model": "m"}')
+        resp = conn.getresponse()
+        assert b"response.created" in resp.fp.readline() + resp.fp.readline()
+    finally:
+        conn.close()
+    (rec,) = model_server.wait_for_idle(timeout=3)
+    assert rec.finished_at is not None and rec.finished_at - rec.started_at < 3  # not 4 s
+
+
+def test_same_script_same_bytes() -> None:
+    turn = Turn(text="deterministic", reasoning_summary="r", tool_calls=[ToolCall("f", {"a": 1})])
+    bodies = []
+    for _ in range(2):
+        with ScriptedModelServer([turn, turn]) as s:
+            bodies.append(post(s.port, "/v1/responses", {"model": "m", "input": "q"}).body)
+            bodies.append(post(s.port, "/v1/chat/completions", {"model": "m"}).body)
+    assert bodies[0] == bodies[2] and bodies[1] == bodies[3]
