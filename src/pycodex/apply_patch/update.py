@@ -128,16 +128,68 @@ def _locate(
         if chunk.end_of_file:
             found_end = seek(index, old, 0, size, at_end=True)
             if found_end is not None:
-                return found_end.starts[-1], len(old), lines
+                start = found_end.starts[-1]
+                return start, len(old), _reindent(index, start, lines, found_end.tier)
         for lo, hi in dict.fromkeys(regions):
             hits = seek(index, old, lo, hi)
             if hits is None:
                 continue
             if len(hits.starts) > 1:
                 raise AmbiguousMatch(_ambiguous_message(hits.starts, old, chunk, where))
-            return hits.starts[0], len(old), lines
+            start = hits.starts[0]
+            return start, len(old), _reindent(index, start, lines, hits.tier)
     old = [line.text for line in chunk.lines if line.op != "+"]
     raise ContextNotFound(_missing_message(index, old, where, cursor))
+
+
+def _lead(text: str) -> str:
+    return text[: len(text) - len(text.lstrip())]
+
+
+def _reindent(
+    index: LineIndex, start: int, lines: tuple[ChunkLine, ...], tier: int
+) -> tuple[ChunkLine, ...]:
+    """Shift the added lines when the chunk matched only ignoring indentation and every matched
+    line is off by the same leading whitespace (models often lose a level of indentation).
+
+    Only on solid evidence: at least two non-blank matched lines, one of them removed, all off
+    by the same amount; otherwise the added lines are taken verbatim."""
+    if tier < 2:
+        return lines
+    shifts: set[tuple[bool, str]] = set()
+    evidence = removed = 0
+    position = start
+    for line in lines:
+        if line.op == "+":
+            continue
+        have, want = _lead(index.lines[position]), _lead(line.text)
+        position += 1
+        if not line.text.strip():
+            continue
+        evidence += 1
+        removed += line.op == "-"
+        if have.endswith(want):
+            shifts.add((True, have[: len(have) - len(want)]))
+        elif want.endswith(have):
+            shifts.add((False, want[: len(want) - len(have)]))
+        else:
+            return lines
+    if len(shifts) != 1 or evidence < 2 or not removed:
+        return lines
+    ((add, extra),) = shifts
+    if not extra:
+        return lines
+    shifted: list[ChunkLine] = []
+    for line in lines:
+        if line.op != "+" or not line.text.strip():
+            shifted.append(line)
+        elif add:
+            shifted.append(ChunkLine("+", extra + line.text))
+        elif line.text.startswith(extra):
+            shifted.append(ChunkLine("+", line.text[len(extra) :]))
+        else:
+            return lines
+    return tuple(shifted)
 
 
 def _variants(lines: tuple[ChunkLine, ...]) -> list[tuple[ChunkLine, ...]]:
