@@ -1,0 +1,242 @@
+"""Session-level behaviour: compaction, notify, rollout and resume, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from pycodex.core.codex import SessionClosedError
+from pycodex.core.compact import COMPACT_DONE, SUMMARY_INSTRUCTIONS
+from pycodex.core.turn import AUTO_COMPACT_NOTICE
+from pycodex.models.scripted import fail, reply, shell_call, tool_calls, usage
+from pycodex.protocol.errors import ModelError
+from pycodex.protocol.events import (
+    AgentMessage,
+    BackgroundEvent,
+    Error,
+    ShutdownComplete,
+    TaskComplete,
+    TaskStarted,
+)
+from pycodex.protocol.items import FunctionCallItem, MessageItem
+from pycodex.protocol.ops import Compact, Shutdown
+from pycodex.storage.rollout import read_rollout
+from tests.core.harness import PY, make_config, next_msg, run, start, turn, until
+
+PLAN = {
+    "plan": [{"step": "inspect", "status": "completed"}, {"step": "fix", "status": "in_progress"}]
+}
+PATCH = "*** Begin Patch\n*** Update File: src/app.py\n@@\n-a\n+b\n*** End Patch\n"
+
+
+def test_auto_compaction_replaces_history_when_usage_crosses_the_limit(tmp_path: Path) -> None:
+    config = make_config(tmp_path, model_auto_compact_token_limit=1000)
+    first = tool_calls(
+        [
+            ("update_plan", PLAN, "p"),
+            ("shell", {"command": ["apply_patch", PATCH]}, "ap"),
+            ("shell", {"command": ["echo", "hi"]}, "e"),
+        ],
+        token_usage=usage(1500, 10),
+    )
+
+    async def scenario():
+        codex, model = await start(
+            config, [first, reply("SUMMARY: found the bug"), reply("all done")]
+        )
+        msgs = await turn(codex, "fix the bug in app.py")
+        return msgs, model
+
+    msgs, model = run(scenario)
+    assert msgs[-1] == TaskComplete("all done")
+    assert BackgroundEvent(AUTO_COMPACT_NOTICE) in msgs
+    summary_request = model.prompts[1]
+    assert summary_request.instructions == SUMMARY_INSTRUCTIONS
+    assert summary_request.tools == ()
+    assert any(isinstance(i, FunctionCallItem) for i in summary_request.input)
+    after = model.prompts[2]
+    texts = [i.text for i in after.input if isinstance(i, MessageItem)]
+    assert len(after.input) == 2 and texts[0].startswith("<environment_context>")
+    summary = texts[1]
+    assert "<summary>\nSUMMARY: found the bug\n</summary>" in summary
+    assert "<request>\nfix the bug in app.py\n</request>" in summary
+    assert "- [completed] inspect\n- [in_progress] fix" in summary
+    assert "Files changed with apply_patch so far:\nsrc/app.py" in summary
+    assert [t.name for t in after.tools] == ["shell", "update_plan"]
+
+
+def test_no_compaction_below_the_limit(tmp_path: Path) -> None:
+    config = make_config(tmp_path, model_context_window=10_000)  # limit 9000
+
+    async def scenario():
+        codex, model = await start(
+            config, [shell_call(["true"], token_usage=usage(8999, 1)), reply("ok")]
+        )
+        await turn(codex, "x")
+        return model
+
+    model = run(scenario)
+    assert len(model.prompts) == 2 and model.prompts[1].tools
+
+
+def test_manual_compact_op(tmp_path: Path) -> None:
+    async def scenario():
+        codex, model = await start(
+            make_config(tmp_path), [reply("first answer"), reply("the summary"), reply("ok")]
+        )
+        await turn(codex, "first request")
+        await codex.submit(Compact())
+        compact = await until(codex, TaskComplete)
+        await turn(codex, "second request")
+        return compact, model
+
+    compact, model = run(scenario)
+    assert compact == [TaskStarted(272_000), AgentMessage(COMPACT_DONE), TaskComplete(None)]
+    texts = [i.text for i in model.prompts[2].input if isinstance(i, MessageItem)]
+    assert len(texts) == 3
+    assert "<summary>\nthe summary\n</summary>" in texts[1]
+    assert "<request>\nfirst request\n</request>" in texts[1]
+    assert texts[2] == "second request"
+
+
+def test_failed_compaction_keeps_history(tmp_path: Path) -> None:
+    async def scenario():
+        codex, model = await start(
+            make_config(tmp_path), [reply("a"), fail(ModelError("boom")), reply("b")]
+        )
+        await turn(codex, "one")
+        await codex.submit(Compact())
+        compact = await until(codex, TaskComplete)
+        await turn(codex, "two")
+        return compact, model
+
+    compact, model = run(scenario)
+    assert compact[-2:] == [Error("boom"), TaskComplete(None)]
+    texts = [i.text for i in model.prompts[2].input[1:] if isinstance(i, MessageItem)]
+    assert texts == ["one", "a", "two"]
+
+
+def test_notify_runs_with_the_turn_json(tmp_path: Path) -> None:
+    out = tmp_path / "notified.json"
+    script = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"
+    config = make_config(tmp_path, notify=(PY, "-c", script, str(out)))
+
+    async def scenario():
+        codex, _ = await start(config, [reply("finished it")])
+        await turn(codex, "please finish")
+        await codex.submit(Shutdown())
+        return await until(codex, ShutdownComplete)
+
+    run(scenario)
+    assert json.loads(out.read_text()) == {
+        "type": "agent-turn-complete",
+        "turn-id": "1",
+        "input-messages": ["please finish"],
+        "last-assistant-message": "finished it",
+    }
+
+
+def test_failing_notifier_is_ignored(tmp_path: Path) -> None:
+    config = make_config(tmp_path, notify=("no-such-notifier-xyz",))
+
+    async def scenario():
+        codex, _ = await start(config, [reply("a"), reply("b")])
+        first = await turn(codex, "x")
+        second = await turn(codex, "y")
+        await codex.submit(Shutdown())
+        return first, second, await until(codex, ShutdownComplete)
+
+    first, second, end = run(scenario)
+    assert first[-1] == TaskComplete("a") and second[-1] == TaskComplete("b")
+    assert end == [ShutdownComplete()]
+
+
+def test_shutdown_closes_the_handle(tmp_path: Path) -> None:
+    async def scenario():
+        codex, _ = await start(make_config(tmp_path), [])
+        await codex.submit(Shutdown())
+        end = await next_msg(codex)
+        with pytest.raises(SessionClosedError):
+            await codex.next_event()
+        with pytest.raises(SessionClosedError):
+            await codex.submit(Shutdown())
+        return end
+
+    assert run(scenario) == ShutdownComplete()
+
+
+def test_shutdown_during_a_turn_aborts_it(tmp_path: Path) -> None:
+    from pycodex.models.scripted import hang
+    from pycodex.protocol.events import TurnAborted
+    from pycodex.protocol.ops import UserInput
+
+    async def scenario():
+        codex, _ = await start(make_config(tmp_path), [hang()])
+        await codex.submit(UserInput("x"))
+        await until(codex, TaskStarted)
+        await codex.submit(Shutdown())
+        return await until(codex, ShutdownComplete)
+
+    msgs = run(scenario)
+    assert msgs[-2:] == [TurnAborted("interrupted"), ShutdownComplete()]
+
+
+def test_rollout_records_items_and_resume_continues(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+
+    async def first_session():
+        codex, _ = await start(
+            config, [shell_call(["echo", "hi"], call_id="c1"), reply("done")], ephemeral=False
+        )
+        await turn(codex, "say hi")
+        await codex.submit(Shutdown())
+        await until(codex, ShutdownComplete)
+        return codex.session_id, codex.rollout_path
+
+    session_id, path = run(first_session)
+    assert path is not None and path.is_relative_to(config.codex_home / "sessions")
+    saved = read_rollout(path)
+    assert saved.session_id == session_id
+    assert [i.type for i in saved.items] == [
+        "message",
+        "function_call",
+        "function_call_output",
+        "message",
+    ]
+
+    async def resumed():
+        codex, model = await start(config, [reply("again")], ephemeral=False, resume_path=path)
+        await turn(codex, "and again")
+        await codex.submit(Shutdown())
+        await until(codex, ShutdownComplete)
+        return codex.session_id, model
+
+    resumed_id, model = run(resumed)
+    assert resumed_id == session_id
+    texts = [i.text for i in model.prompts[0].input if isinstance(i, MessageItem)]
+    assert texts[0].startswith("<environment_context>")  # regenerated, not replayed
+    assert texts[1:] == ["say hi", "done", "and again"]
+    assert len(read_rollout(path).items) == 6
+
+
+def test_approval_broker_matches_answers_by_call_id() -> None:
+    from pycodex.core.approvals import ApprovalBroker
+    from pycodex.protocol.events import ExecApprovalRequest
+    from pycodex.protocol.policy import ReviewDecision
+
+    async def scenario():
+        broker = ApprovalBroker()
+        emitted: list[object] = []
+        request = ExecApprovalRequest("call-1", ("rm", "-rf", "x"), "/tmp")
+        waiter = asyncio.create_task(broker.request("call-1", request, emitted.append))
+        await asyncio.sleep(0)
+        assert broker.pending == ("call-1",)
+        assert not broker.resolve("other", ReviewDecision.APPROVED)
+        assert broker.resolve("call-1", ReviewDecision.DENIED)
+        return await waiter, emitted, broker.pending
+
+    decision, emitted, pending = run(scenario)
+    assert decision == "denied" and len(emitted) == 1 and pending == ()

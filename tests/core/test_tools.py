@@ -1,0 +1,113 @@
+"""Tool pieces on their own: the apply_patch seam and the model-visible output format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pycodex.core.exec_output import format_exec_output, truncate_head_tail
+from pycodex.core.tools.apply_patch import NOT_AVAILABLE, extract_patch
+from pycodex.models.scripted import reply, shell_call
+from pycodex.sandbox.spawn import CommandResult
+from tests.core.harness import make_config, outputs, run, start, turn
+
+PATCH = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["apply_patch", PATCH],
+        ["applypatch", PATCH],
+        ["apply_patch", f"<<'EOF'\n{PATCH}EOF\n"],
+        ["bash", "-lc", f"apply_patch <<'EOF'\n{PATCH}EOF\n"],
+        ["bash", "-lc", f'apply_patch <<"PATCH"\n{PATCH}PATCH'],
+        ["sh", "-c", f"apply_patch <<EOF\n{PATCH}EOF"],
+    ],
+)
+def test_patch_invocations_are_recognised(argv: list[str]) -> None:
+    assert extract_patch(argv) == PATCH
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bash", "-lc", "echo apply_patch"],
+        ["bash", "-lc", "cat <<'EOF'\nx\nEOF"],
+        ["apply_patch"],
+        ["python", "apply_patch"],
+        ["bash", "-lc", f"cd x && apply_patch <<'EOF'\n{PATCH}EOF"],
+    ],
+)
+def test_other_commands_are_not_patches(argv: list[str]) -> None:
+    assert extract_patch(argv) is None
+
+
+def test_patch_in_shell_goes_to_the_seam_and_runs_nothing(tmp_path: Path) -> None:
+    async def scenario():
+        codex, model = await start(
+            make_config(tmp_path),
+            [
+                shell_call(["bash", "-lc", f"apply_patch <<'EOF'\n{PATCH}EOF\n"], call_id="p"),
+                reply("ok"),
+            ],
+        )
+        msgs = await turn(codex, "add a file")
+        return msgs, model
+
+    msgs, model = run(scenario)
+    assert outputs(model.prompts[1]) == {"p": NOT_AVAILABLE}
+    assert not (tmp_path / "work" / "a.txt").exists()
+    assert not any(m.type == "exec_command_begin" for m in msgs)
+
+
+def _result(text: str, **kw: object) -> CommandResult:
+    fields: dict[str, object] = {
+        "exit_code": 0,
+        "stdout": text,
+        "stderr": "",
+        "aggregated": text,
+        "timed_out": False,
+        "duration": 0.123,
+        "aggregated_head": text,
+    }
+    fields.update(kw)
+    return CommandResult(**fields)  # type: ignore[arg-type]
+
+
+def test_short_output_is_passed_through() -> None:
+    out = json.loads(format_exec_output(_result("a\nb\n", exit_code=2)))
+    assert out == {"output": "a\nb\n", "metadata": {"exit_code": 2, "duration_seconds": 0.1}}
+
+
+def test_many_lines_keep_head_and_tail_with_a_marker() -> None:
+    text = "".join(f"{i}\n" for i in range(1000))
+    lines = truncate_head_tail(text).splitlines()
+    assert lines[:2] == ["0", "1"] and lines[127] == "127"
+    assert lines[128] == "[… 744 lines omitted …]"
+    assert lines[129] == "872" and lines[-1] == "999"
+
+
+def test_byte_budget_applies_to_long_lines() -> None:
+    text = "".join(f"{i:04d}" + "x" * 196 + "\n" for i in range(200))  # 40 KB, 200 lines
+    out = truncate_head_tail(text)
+    assert len(out.encode()) <= 10 * 1024 + 64
+    assert out.startswith("0000x") and out.rstrip().endswith("x")
+    assert "[… " in out and " lines omitted …]" in out
+    assert "0199" + "x" * 196 in out
+
+
+def test_one_huge_line_is_cut_by_bytes() -> None:
+    out = truncate_head_tail("y" * 100_000)
+    assert len(out.encode()) < 11 * 1024
+    assert "bytes omitted …]" in out
+
+
+def test_timeout_is_said_plainly() -> None:
+    out = json.loads(
+        format_exec_output(_result("partial\n", timed_out=True, exit_code=124), timeout_ms=500)
+    )
+    assert out["output"] == "partial\ncommand timed out after 500 ms and was killed"
+    assert out["metadata"]["exit_code"] == 124
