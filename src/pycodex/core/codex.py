@@ -57,6 +57,7 @@ from pycodex.protocol.ops import (
 from pycodex.sandbox.policy import SandboxPolicy
 
 ABORTED_OUTPUT = "aborted by user"
+RESUMED_UNANSWERED_OUTPUT = "aborted: the session ended before this call finished"
 NOTIFY_DRAIN_SECONDS = 5.0
 
 
@@ -95,13 +96,17 @@ def _open_session(
 
         saved = read_rollout(resume_path)
         writer = None if ephemeral else RolloutWriter.append_to(resume_path)
-        return Session(
+        resumed = Session(
             config,
             saved.session_id,
             user_instructions=user_instructions,
             rollout=writer,
             history=saved.items,
         )
+        # A killed process can leave a call without its output: answer it, or the next
+        # request is invalid (the Responses API rejects a function_call with no output).
+        resumed.answer_unanswered(RESUMED_UNANSWERED_OUTPUT)
+        return resumed
     session_id = str(uuid.uuid4())
     if ephemeral:
         return Session(config, session_id, user_instructions=user_instructions)
