@@ -43,6 +43,7 @@ def render(msgs: list[EventMsg], *, color: bool = False, hide: bool = False) -> 
     r.header(cfg, "do it")
     for m in msgs:
         r.on_event(Event("1", m))
+    r.flush()
     return out.getvalue()
 
 
@@ -120,3 +121,13 @@ def test_use_color() -> None:
     assert use_color("auto", Tty(), {}) is True
     assert use_color("auto", Tty(), {"NO_COLOR": "1"}) is False
     assert use_color("auto", io.StringIO(), {}) is False
+
+
+def test_final_message_is_printed_after_its_token_count() -> None:
+    text = render(
+        [
+            AgentMessage("answer"),
+            TokenCount(last=TokenUsage(total_tokens=5), total=TokenUsage(total_tokens=7)),
+        ]
+    )
+    assert text.endswith("tokens used: 7\n[2026-11-25T15:58:38] codex\nanswer\n")

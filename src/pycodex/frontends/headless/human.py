@@ -126,6 +126,7 @@ class HumanRenderer:
         self.show_raw_reasoning = show_raw_reasoning
         self._now = now
         self._commands: dict[str, tuple[str, ...]] = {}
+        self._pending_message: str | None = None
         self._mcp_started: dict[str, str] = {}
 
     # --- helpers -------------------------------------------------------------------------
@@ -167,6 +168,25 @@ class HumanRenderer:
     # --- events --------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        """Renders one event. An agent message waits for the next event other than a token
+        count, so a turn's final answer is the last thing printed (after its token line)."""
+        msg = event.msg
+        if isinstance(msg, TokenCount):
+            self._on_tool_event(event)
+            return
+        self.flush()
+        if isinstance(msg, AgentMessage):
+            self._pending_message = msg.message
+            return
+        self._on_item_event(event)
+
+    def flush(self) -> None:
+        """Prints a held agent message (called at the end of the run too)."""
+        if self._pending_message is not None:
+            text, self._pending_message = self._pending_message, None
+            self._cell(f"{self.s.bold}{self.s.magenta}codex{self.s.reset}", text)
+
+    def _on_item_event(self, event: Event) -> None:
         s = self.s
         msg = event.msg
         match msg:
@@ -178,8 +198,6 @@ class HumanRenderer:
             case AgentReasoningRawContent():
                 if self.show_raw_reasoning and not self.hide_reasoning:
                     self._cell(f"{s.italic}{s.magenta}thinking (raw){s.reset}", msg.text)
-            case AgentMessage():
-                self._cell(f"{s.bold}{s.magenta}codex{s.reset}", msg.message)
             case ExecCommandBegin():
                 self._commands[msg.call_id] = msg.command
                 cmd = shlex.join(msg.command)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import signal
 import sys
@@ -74,9 +73,9 @@ def default_spawn(req: ExecRequest) -> SpawnCore:
     """Spawns the real core for ``req`` (imported here: the loop itself stays light)."""
 
     async def spawn() -> CoreHandle:
-        # TODO(integration): a plain import once pycodex.core.codex has landed.
-        codex_module = importlib.import_module("pycodex.core.codex")
-        core: CoreHandle = await codex_module.Codex.spawn(
+        from pycodex.core.codex import Codex
+
+        core: CoreHandle = await Codex.spawn(
             req.config, env=req.env, resume_path=req.resume_path, ephemeral=req.ephemeral
         )
         return core
@@ -272,6 +271,8 @@ async def run_exec(
         if install_sigint:
             loop.remove_signal_handler(signal.SIGINT)
         await _shutdown(core)
+        if output.human is not None:
+            output.human.flush()
     if interrupts.requested.is_set():
         return EXIT_INTERRUPTED
     status = EXIT_FAILURE if output.failed else EXIT_OK
