@@ -72,7 +72,8 @@ By hand::
       {"text": "done", "usage": {"input_tokens": 10, "output_tokens": 2}}
     ]
 
-Without ``--script`` it answers every request with ``echo: <last user message>``.
+``tests/support/demo_script.json`` is a ready-made one. Without ``--script`` it answers
+every request with ``echo: <last user message>``. ``--log`` prints one line per request.
 """
 
 from __future__ import annotations

@@ -36,6 +36,12 @@ def test_script_json_maps_onto_steps() -> None:
     assert steps[5] == Fault.idle(1, 0.5)
 
 
+def test_demo_script_parses() -> None:
+    demo = ROOT / "tests" / "support" / "demo_script.json"
+    steps = script_from_json(json.loads(demo.read_text()))
+    assert [type(s).__name__ for s in steps] == ["Turn", "Fault", "Turn"]
+
+
 @pytest.mark.parametrize(
     "bad", [{"txt": "typo"}, {"fault": "explode"}, {"fault": "cut", "after": 1}, "text"]
 )
