@@ -240,3 +240,51 @@ def test_approval_broker_matches_answers_by_call_id() -> None:
 
     decision, emitted, pending = run(scenario)
     assert decision == "denied" and len(emitted) == 1 and pending == ()
+
+
+def test_resume_answers_a_call_left_open_by_a_killed_process(tmp_path: Path) -> None:
+    from pycodex.protocol.items import FunctionCallItem, user_message
+    from pycodex.storage.rollout import RolloutWriter
+
+    config = make_config(tmp_path)
+    writer = RolloutWriter.create(config.codex_home, "abc-123", instructions=None, cwd=config.cwd)
+    writer.record_items(
+        [
+            user_message("run it"),
+            FunctionCallItem(call_id="dangling", name="shell", arguments='{"command":["x"]}'),
+        ]
+    )
+    writer.close()
+
+    async def scenario():
+        codex, model = await start(config, [reply("ok")], ephemeral=False, resume_path=writer.path)
+        msgs = await turn(codex, "continue")
+        return codex.session_id, msgs, model
+
+    session_id, msgs, model = run(scenario)
+    assert session_id == "abc-123" and msgs[-1] == TaskComplete("ok")
+    from tests.core.harness import calls_all_answered, outputs
+
+    assert outputs(model.prompts[0]) == {
+        "dangling": "aborted: the session ended before this call finished"
+    }
+    assert calls_all_answered(model.prompts[0].input)
+
+
+def test_missing_api_key_fails_spawn_without_a_session_file(tmp_path: Path) -> None:
+    from pycodex.config.schema import ModelProviderInfo
+    from pycodex.core.codex import Codex
+    from pycodex.protocol.errors import AuthError
+    from tests.core.harness import ENV
+
+    provider = ModelProviderInfo(
+        id="test", name="Test", base_url="http://127.0.0.1:9/v1", env_key="PYCODEX_NO_SUCH_KEY"
+    )
+    config = make_config(tmp_path, model_provider=provider, model_provider_id="test")
+
+    async def scenario():
+        with pytest.raises(AuthError):
+            await Codex.spawn(config, env=ENV)
+
+    run(scenario)
+    assert not (config.codex_home / "sessions").exists()

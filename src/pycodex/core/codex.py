@@ -55,6 +55,7 @@ from pycodex.protocol.ops import (
     UserInput,
 )
 from pycodex.sandbox.policy import SandboxPolicy
+from pycodex.storage.rollout import RolloutWriter, SavedSession, read_rollout
 
 ABORTED_OUTPUT = "aborted by user"
 RESUMED_UNANSWERED_OUTPUT = "aborted: the session ended before this call finished"
@@ -89,37 +90,35 @@ def _build_model_client(config: Config, env: Mapping[str, str], session_id: str)
 
 
 def _open_session(
-    config: Config, resume_path: Path | None, ephemeral: bool, user_instructions: str | None
+    config: Config,
+    session_id: str,
+    saved: SavedSession | None,
+    ephemeral: bool,
+    user_instructions: str | None,
 ) -> Session:
-    if resume_path is not None:
-        from pycodex.storage.rollout import RolloutWriter, read_rollout
-
-        saved = read_rollout(resume_path)
-        writer = None if ephemeral else RolloutWriter.append_to(resume_path)
-        resumed = Session(
-            config,
-            saved.session_id,
-            user_instructions=user_instructions,
-            rollout=writer,
-            history=saved.items,
-        )
-        # A killed process can leave a call without its output: answer it, or the next
-        # request is invalid (the Responses API rejects a function_call with no output).
-        resumed.answer_unanswered(RESUMED_UNANSWERED_OUTPUT)
-        return resumed
-    session_id = str(uuid.uuid4())
     if ephemeral:
-        return Session(config, session_id, user_instructions=user_instructions)
-    from pycodex.storage.rollout import RolloutWriter
-
-    writer = RolloutWriter.create(
-        config.codex_home,
+        writer = None
+    elif saved is not None:
+        writer = RolloutWriter.append_to(saved.path)
+    else:
+        writer = RolloutWriter.create(
+            config.codex_home,
+            session_id,
+            instructions=user_instructions,
+            cwd=config.cwd,
+            originator=config.internal_originator,
+        )
+    session = Session(
+        config,
         session_id,
-        instructions=user_instructions,
-        cwd=config.cwd,
-        originator=config.internal_originator,
+        user_instructions=user_instructions,
+        rollout=writer,
+        history=saved.items if saved is not None else (),
     )
-    return Session(config, session_id, user_instructions=user_instructions, rollout=writer)
+    # A killed process can leave a call without its output: answer it, or the next
+    # request is invalid (the Responses API rejects a function_call with no output).
+    session.answer_unanswered(RESUMED_UNANSWERED_OUTPUT)
+    return session
 
 
 class Codex:
@@ -159,13 +158,12 @@ class Codex:
         """Start a session (new, or resumed from a rollout file); the first event is
         ``SessionConfigured`` with id ``"0"``. Raises ``AuthError`` when no model client
         is given and the provider's key is missing."""
+        saved = read_rollout(resume_path) if resume_path is not None else None
+        session_id = saved.session_id if saved is not None else str(uuid.uuid4())
+        # The client first: a missing key must not leave an empty session file behind.
+        model = model_client or _build_model_client(config, env, session_id)
         user_instructions = load_user_instructions(config)
-        session = _open_session(config, resume_path, ephemeral, user_instructions)
-        try:
-            model = model_client or _build_model_client(config, env, session.session_id)
-        except BaseException:
-            session.close()
-            raise
+        session = _open_session(config, session_id, saved, ephemeral, user_instructions)
         codex = cls(session, model, env)
         path = session.rollout_path
         codex._emit(
