@@ -216,17 +216,32 @@ def test_stale_file_between_plan_and_apply(tmp_path: Path) -> None:
     assert snapshot(tmp_path) == before
 
 
-def test_write_failure_in_first_phase_rolls_back(tmp_path: Path) -> None:
+def test_file_below_a_file_is_refused_when_planning(tmp_path: Path) -> None:
     write_tree(tmp_path, {"a.txt": "a\n", "blocker": "I am a file\n"})
     before = snapshot(tmp_path)
     result = apply_patch_text(
         patch("*** Update File: a.txt", "-a", "+A", "*** Add File: blocker/x/new.txt", "+n"),
         tmp_path,
     )
-    assert isinstance(result.error, WriteFailed)
-    assert "Failed to write" in result.output
-    assert "No files were changed" in result.output
+    assert isinstance(result.error, FileExists)
+    assert "Cannot create blocker/x/new.txt" in result.output
+    assert "blocker is a file, not a directory" in result.output
     assert snapshot(tmp_path) == before
+
+
+def test_write_failure_in_first_phase_removes_temporaries(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.txt": "a\n", "blocker": "I am a file\n"})
+    before = snapshot(tmp_path)
+    writes = (
+        FileWrite(tmp_path / "a.txt", b"A\n", b"a\n"),
+        FileWrite(tmp_path / "new/dir/n.txt", b"n\n", None),
+        FileWrite(tmp_path / "blocker/x/new.txt", b"n\n", None),
+    )
+    with pytest.raises(WriteFailed) as caught:
+        _commit(writes)
+    assert caught.value.nothing_changed
+    assert "Failed to write" in caught.value.render()
+    assert snapshot(tmp_path) == before  # no temp files, no created directories
 
 
 def test_failure_in_second_phase_restores_replaced_files(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def _check_fresh(writes: tuple[FileWrite, ...]) -> None:
 
 
 def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.apply_patch.tmp")
+    return path.with_name(f".{path.name[:120]}.{secrets.token_hex(4)}.apply_patch.tmp")
 
 
 def _write_temp(path: Path, content: bytes, mode: int | None) -> Path:

@@ -176,8 +176,8 @@ def _parse_chunk(
     while i < len(body):
         line = body[i][1]
         stripped = line.strip()
-        if stripped.startswith("@@") or _is_hunk_header(stripped):
-            break
+        if line.startswith("@@") or _is_hunk_header(stripped):
+            break  # (" @@ x" is a context line: the file may contain "@@")
         if stripped == END_OF_FILE:
             end_of_file = True
             i += 1

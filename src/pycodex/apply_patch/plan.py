@@ -121,11 +121,21 @@ def _missing(path: Path, display: str, message: str) -> FileMissing:
     return FileMissing(message)
 
 
+def _check_parent(path: Path, display: str, what: str) -> None:
+    """A file cannot be created below an existing non-directory."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise FileExists(f"Cannot create {display} ({what}): {parent} is a file, not a directory.")
+
+
 def _run_hunk(overlay: _Overlay, base: Path, number: int, hunk: Hunk) -> None:
     what = describe_hunk(number, hunk)
     path = resolve(base, hunk.path)
     current = overlay.get(path, hunk.path, what)
     if isinstance(hunk, AddFile):
+        _check_parent(path, hunk.path, what)
         if current is not None:
             raise FileExists(
                 f"Cannot add {hunk.path} ({what}): the file already exists. "
@@ -153,6 +163,7 @@ def _run_hunk(overlay: _Overlay, base: Path, number: int, hunk: Hunk) -> None:
         target = resolve(base, hunk.move_to)
     if target != path:
         assert hunk.move_to is not None
+        _check_parent(target, hunk.move_to, what)
         if overlay.get(target, hunk.move_to, what) is not None:
             raise FileExists(
                 f"Cannot move {hunk.path} to {hunk.move_to} ({what}): "

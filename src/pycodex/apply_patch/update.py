@@ -53,7 +53,7 @@ def apply_update(doc: Doc, hunk: UpdateFile, hunk_index: int) -> Doc:
             f"{hunk.path} ({describe_hunk(hunk_index, hunk)}, chunk {number + 1} "
             f"at patch line {chunk.line_number})"
         )
-        spot = _locate(index, chunk, cursor, where)
+        spot = _locate(index, chunk, cursor, where, hunk.path)
         placed.append(_Placed(spot[0], spot[1], spot[2], number))
         cursor = spot[0] + spot[1]
     placed.sort(key=lambda p: (p.start, p.chunk))
@@ -98,7 +98,7 @@ def _rebuild(doc: Doc, placed: list[_Placed]) -> Doc:
 
 
 def _locate(
-    index: LineIndex, chunk: Chunk, cursor: int, where: str
+    index: LineIndex, chunk: Chunk, cursor: int, where: str, path: str
 ) -> tuple[int, int, tuple[ChunkLine, ...]]:
     """(start, number of file lines replaced, lines to apply) for one chunk."""
     size = len(index)
@@ -139,7 +139,7 @@ def _locate(
             start = hits.starts[0]
             return start, len(old), _reindent(index, start, lines, hits.tier)
     old = [line.text for line in chunk.lines if line.op != "+"]
-    raise ContextNotFound(_missing_message(index, old, where, cursor))
+    raise ContextNotFound(_missing_message(index, old, where, path, cursor))
 
 
 def _lead(text: str) -> str:
@@ -218,7 +218,7 @@ def _numbered(index: LineIndex, start: int, stop: int, differs: set[int] | None 
     return "\n".join(rows)
 
 
-def _missing_message(index: LineIndex, old: list[str], where: str, cursor: int) -> str:
+def _missing_message(index: LineIndex, old: list[str], where: str, path: str, cursor: int) -> str:
     text = f"Failed to find expected lines in {where}:\n{_quote(old)}"
     near = nearest(index, old, cursor)
     if near is None:
@@ -234,7 +234,7 @@ def _missing_message(index: LineIndex, old: list[str], where: str, cursor: int) 
     }
     stop = near.start + len(near.lines)
     return (
-        f"{text}\nNearest lines in {where.split(' (', 1)[0]} (lines {near.start + 1}-{stop}; "
+        f"{text}\nNearest lines in {path} (lines {near.start + 1}-{stop}; "
         f"{near.matching} of {len(old)} match, '!' marks lines that differ):\n"
         f"{_numbered(index, near.start, stop, differs)}"
     )
