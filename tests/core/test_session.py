@@ -288,3 +288,35 @@ def test_missing_api_key_fails_spawn_without_a_session_file(tmp_path: Path) -> N
 
     run(scenario)
     assert not (config.codex_home / "sessions").exists()
+
+
+def test_session_file_keeps_the_full_output_of_a_shortened_command(tmp_path: Path) -> None:
+    code = "for i in range(2000): print('row', i)"
+    config = make_config(tmp_path)
+
+    async def scenario():
+        codex, model = await start(
+            config,
+            [
+                shell_call([PY, "-c", code], call_id="long"),
+                shell_call(["echo", "short"]),
+                reply("ok"),
+            ],
+            ephemeral=False,
+        )
+        await turn(codex, "x")
+        await codex.submit(Shutdown())
+        await until(codex, ShutdownComplete)
+        return codex.rollout_path, model
+
+    path, model = run(scenario)
+    assert path is not None
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    kept = [line for line in lines if line.get("record_type") == "exec_output"]
+    assert len(kept) == 1  # the short command's output is in its item already
+    assert kept[0]["call_id"] == "long" and kept[0]["exit_code"] == 0
+    assert kept[0]["output"] == "".join(f"row {i}\n" for i in range(2000))
+    from tests.core.harness import exec_json
+
+    assert "lines omitted" in exec_json(model.prompts[1], "long")["output"]
+    assert len(read_rollout(path).items) == 6  # user, 2 x (call, output), answer: no extra

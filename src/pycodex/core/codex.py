@@ -259,6 +259,7 @@ class Codex:
             approvals=self._approvals,
             emit=emit,
             set_plan=set_plan,
+            keep_full_output=session.record_full_output,
         )
         return TurnContext(session, self._model, self._tools, tool_ctx, emit)
 

@@ -23,6 +23,7 @@ from pycodex.protocol.items import (
     ResponseItem,
     TokenUsage,
 )
+from pycodex.sandbox.spawn import CommandResult
 
 if TYPE_CHECKING:
     from pycodex.storage.rollout import RolloutWriter
@@ -69,6 +70,22 @@ class Session:
         """After compaction: the model sees only ``items`` from now on (they are recorded)."""
         self.history = []
         self.record(items)
+
+    def record_full_output(self, call_id: str, result: CommandResult) -> None:
+        """Keep a command's whole captured output in the session file (the model saw a
+        shortened version). A ``record_type`` line: readers replay only items."""
+        if self.rollout is None or result.error is not None:
+            return
+        self.rollout.record_json(
+            {
+                "record_type": "exec_output",
+                "call_id": call_id,
+                "exit_code": result.exit_code,
+                "timed_out": result.timed_out,
+                "omitted_bytes": result.omitted_bytes,
+                "output": result.aggregated,
+            }
+        )
 
     def add_usage(self, usage: TokenUsage) -> None:
         self.last_usage = usage

@@ -11,8 +11,13 @@ from pycodex.protocol.events import EventMsg
 from pycodex.protocol.items import Plan
 from pycodex.protocol.policy import AskForApproval
 from pycodex.sandbox.policy import SandboxPolicy
+from pycodex.sandbox.spawn import CommandResult
 
 DEFAULT_SHELL_TIMEOUT_MS = 10_000
+
+
+def _ignore_output(call_id: str, result: CommandResult) -> None:
+    del call_id, result
 
 
 class ToolArgumentError(ValueError):
@@ -29,3 +34,4 @@ class ToolContext:
     emit: Callable[[EventMsg], None]
     set_plan: Callable[[Plan], None]
     default_timeout_ms: int = DEFAULT_SHELL_TIMEOUT_MS
+    keep_full_output: Callable[[str, CommandResult], None] = _ignore_output  # session file

@@ -8,6 +8,7 @@ from ``exec_output``.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,8 @@ async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
         ctx.emit(ExecCommandEnd(call_id, "", ABORTED, ABORTED, -1, 0.0, ABORTED))
         raise
     formatted = format_exec_output(result, timeout_ms=timeout_ms)
+    if result.omitted_bytes or json.loads(formatted)["output"] != result.aggregated:
+        ctx.keep_full_output(call_id, result)  # the model saw less than was captured
     ctx.emit(
         ExecCommandEnd(
             call_id=call_id,
