@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.harness import codex, function_outputs, user_texts, write_config
-from tests.support.model_server import ScriptedModelServer, ToolCall, Turn, Usage
+from tests.support.model_server import Fault, ScriptedModelServer, ToolCall, Turn, Usage
 
 
 def test_responses_wire_shell_round_trip(
@@ -132,10 +130,7 @@ def test_zdr_sends_store_false_and_replays_encrypted_reasoning(
     assert [r["encrypted_content"] for r in replayed] == ["ENC-BLOB-1"]
 
 
-@pytest.mark.parametrize("wire", ["responses", "chat"])
-def test_oss_with_model_present(
-    wire: str, codex_home: Path, repo: Path, env: dict[str, str]
-) -> None:
+def test_oss_with_model_present(codex_home: Path, repo: Path, env: dict[str, str]) -> None:
     with ScriptedModelServer([Turn(text="local hi")], ollama_models=["gpt-oss:20b"]) as srv:
         res = codex(
             ["exec", "--json", "--oss", "hello"],
@@ -145,7 +140,9 @@ def test_oss_with_model_present(
         assert res.rc == 0, res.err
         paths = [(r.method, r.path) for r in srv.requests]
         assert ("POST", "/api/pull") not in paths
+        assert ("GET", "/api/tags") in paths
         model_req = srv.model_requests[0]
+        assert model_req.path == "/v1/chat/completions"  # the oss provider speaks Chat
         assert model_req.body is not None and model_req.body["model"] == "gpt-oss:20b"
         assert res.items("agent_message")[0]["text"] == "local hi"
 
@@ -257,3 +254,32 @@ def test_ephemeral_writes_no_session(
     res = codex(["exec", "--json", "--ephemeral", "hi"], cwd=repo, env=env)
     assert res.rc == 0, res.err
     assert not list(codex_home.rglob("rollout-*.jsonl"))
+
+
+def test_dropped_stream_is_retried_with_a_notice(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
+) -> None:
+    write_config(codex_home, model_server.base_url)
+    model_server.push(Fault.cut(after_events=3), Turn(text="after the cut"))
+    res = codex(["exec", "--json", "hi"], cwd=repo, env=env)
+    assert res.rc == 0, res.err
+    assert len(model_server.model_requests) == 2
+    assert res.types() == [
+        "thread.started",
+        "turn.started",
+        "error",
+        "item.completed",
+        "turn.completed",
+    ]
+    assert "retrying 1/1" in res.events[2]["message"]
+    assert res.items("agent_message") == [
+        {"id": "item_0", "type": "agent_message", "text": "after the cut"}
+    ]
+
+
+def test_config_error_is_usage_exit_2(codex_home: Path, repo: Path, env: dict[str, str]) -> None:
+    write_config(codex_home, "http://127.0.0.1:9/v1")
+    res = codex(["exec", "-c", "sandbox_mode=bogus", "hi"], cwd=repo, env=env)
+    assert res.rc == 2
+    assert "sandbox_mode" in res.err and len(res.err.strip().splitlines()) == 1
+    assert res.out == ""

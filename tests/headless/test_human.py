@@ -56,7 +56,7 @@ def test_header_and_cells() -> None:
             ExecCommandBegin("d", ("false",), "/w"),
             ExecCommandEnd("d", "", "", "", 1, 0.001),
             TokenCount(last=TokenUsage(total_tokens=950), total=TokenUsage(total_tokens=950)),
-            StreamError("stream closed", attempt=1, max_attempts=5),
+            StreamError("stream closed; retrying 1/5 in 0.2s…", attempt=1, max_attempts=5),
             Error("bad thing"),
             AgentMessage("all done"),
         ]
@@ -81,7 +81,7 @@ def test_header_and_cells() -> None:
     assert lines[i + 1 : i + 22] == [*(str(n) for n in range(1, 21)), "... (+10 lines)"]
     assert ts + "false exited 1 in 1ms:" in lines
     assert ts + "tokens used: 950" in lines
-    assert ts + "stream error: Reconnecting... 1/5 (stream closed)" in lines
+    assert ts + "stream error: stream closed; retrying 1/5 in 0.2s…" in lines
     assert ts + "ERROR: bad thing" in lines
     assert lines[-2:] == [ts + "codex", "all done"]
     assert "\x1b[" not in text

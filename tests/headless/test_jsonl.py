@@ -58,7 +58,7 @@ def test_a_full_turn_maps_to_the_documented_lines() -> None:
             PlanUpdate(plan=(PlanStep("a", "in_progress"), PlanStep("b", "pending"))),
             PlanUpdate(plan=(PlanStep("a", "completed"), PlanStep("b", "in_progress"))),
             TokenCount(last=usage(100, 10, 5, 1), total=usage(100, 10, 5, 1)),
-            StreamError("stream closed", attempt=1, max_attempts=5),
+            StreamError("stream closed; retrying 1/5 in 0.2s…", attempt=1, max_attempts=5),
             TokenCount(last=usage(200, 20, 7, 0), total=usage(300, 30, 12, 1)),
             AgentMessageDelta("do"),
             AgentMessage("done"),
@@ -109,7 +109,7 @@ def test_a_full_turn_maps_to_the_documented_lines() -> None:
                 "items": [{"text": "a", "completed": True}, {"text": "b", "completed": False}],
             },
         },
-        {"type": "error", "message": "Reconnecting... 1/5 (stream closed)"},
+        {"type": "error", "message": "stream closed; retrying 1/5 in 0.2s…"},
         {
             "type": "item.completed",
             "item": {"id": "item_3", "type": "agent_message", "text": "done"},

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import TextIO
 
 from pycodex.config.schema import Config
-from pycodex.frontends.headless.jsonl import retry_notice
 from pycodex.protocol.events import (
     AgentMessage,
     AgentReasoning,
@@ -243,7 +242,7 @@ class HumanRenderer:
             case TokenCount():
                 self._cell(f"{s.bold}tokens used:{s.reset} {msg.total.total_tokens or _sum(msg)}")
             case StreamError():
-                self._cell(f"{s.dim}stream error: {retry_notice(msg)}{s.reset}")
+                self._cell(f"{s.dim}stream error: {msg.message}{s.reset}")
             case Error():
                 self._cell(f"{s.red}{s.bold}ERROR:{s.reset} {msg.message}")
             case TurnAborted():

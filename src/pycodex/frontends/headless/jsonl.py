@@ -51,13 +51,6 @@ SCHEMA_VERSION = 1
 INTERRUPTED_MESSAGE = "turn interrupted"
 
 
-def retry_notice(msg: StreamError) -> str:
-    """The one-line text of a retry notice, shared by both output modes."""
-    if msg.max_attempts:
-        return f"Reconnecting... {msg.attempt}/{msg.max_attempts} ({msg.message})"
-    return f"Reconnecting... ({msg.message})"
-
-
 def dumps(obj: JsonObject) -> str:
     """One compact JSON line (no trailing newline); non-ASCII kept as is."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
@@ -181,7 +174,8 @@ class JsonlMapper:
                 self._usage = self._usage + msg.last
                 return []
             case StreamError():
-                return [{"type": "error", "message": retry_notice(msg)}]
+                # core's text already says what failed and the retry: "…; retrying 1/5 in 0.2s…"
+                return [{"type": "error", "message": msg.message}]
             case Error():
                 if not self._in_turn:
                     return [{"type": "error", "message": msg.message}]
