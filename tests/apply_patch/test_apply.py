@@ -370,6 +370,17 @@ def test_missing_context_reports_nearest_lines_with_numbers(tmp_path: Path) -> N
     assert "      20 | line 20\n  !    21 | line twenty-one\n       22 | line 22" in out
 
 
+def test_nearest_lines_prefer_the_headers_scope(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"m.txt": CLASSES})
+    result = apply_patch_text(
+        patch("*** Update File: m.txt", "@@ class C:", "     def run(self):", "-        x = 3"),
+        tmp_path,
+    )
+    assert isinstance(result.error, ContextNotFound)
+    assert "Nearest lines in m.txt (lines 12-13; 1 of 2 match" in result.output
+    assert "!    13 |         x = 1" in result.output
+
+
 def test_missing_header_lists_similar_lines(tmp_path: Path) -> None:
     write_tree(tmp_path, {"f.py.txt": "def compute_total(items):\n    pass\n"})
     result = apply_patch_text(

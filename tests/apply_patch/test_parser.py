@@ -109,6 +109,13 @@ def test_blank_line_inside_added_file_is_an_empty_line() -> None:
     assert add == AddFile("a", ("one", "", "three"), line_number=2)
 
 
+def test_indented_markers_inside_a_chunk_are_content() -> None:
+    (update,) = parse_patch(patch("*** Update File: a.diff", " @@ -1 +1 @@", "-x", "+y")).hunks
+    assert isinstance(update, UpdateFile)
+    assert len(update.chunks) == 1
+    assert update.chunks[0].lines[0] == ChunkLine(" ", "@@ -1 +1 @@")
+
+
 def test_git_style_range_header_is_a_bare_marker() -> None:
     (update,) = parse_patch(
         patch("*** Update File: a", "@@ -1,3 +1,4 @@", "-x", "@@ -9 +9 @@ def f():", "-y")

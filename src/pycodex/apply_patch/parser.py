@@ -160,7 +160,7 @@ def _parse_chunk(
     start_number = body[i][0]
     headers: list[str] = []
     saw_marker = False
-    while i < len(body) and body[i][1].strip().startswith("@@"):
+    while i < len(body) and body[i][1].startswith("@@"):
         saw_marker = True
         header = _header_text(body[i][1].strip())
         if header is not None:

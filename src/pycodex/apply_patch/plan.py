@@ -198,13 +198,13 @@ def _finish(base: Path, overlay: _Overlay) -> PlannedChanges:
             writes.append(FileWrite(target, content, original, doc.mode))
         source = doc.source
         if source is not None and source != path and overlay.docs.get(source) is None:
-            old = overlay.first[source].original_texts
+            old = overlay.first[source].texts
             diff = unified_diff(old, doc.texts, doc.origin)
             changes[str(source)] = FileChange("update", unified_diff=diff, move_path=str(path))
         elif original is None:
             changes[str(path)] = FileChange("add", content=as_text(doc))
         else:
-            old = overlay.first[path].original_texts
+            old = overlay.first[path].texts
             origin = doc.origin if source == path else [None] * len(doc.texts)
             changes[str(path)] = FileChange(
                 "update", unified_diff=unified_diff(old, doc.texts, origin)

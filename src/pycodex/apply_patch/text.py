@@ -8,7 +8,7 @@ line each line is (``None`` for added lines): the change summary diffs from it i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 _BOM = b"\xef\xbb\xbf"
@@ -16,7 +16,8 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass(slots=True)
 class Doc:
-    """A file's content as lines; mutable only while a plan is being computed."""
+    """A file's content as lines. Never modified in place once built: an edit makes a new
+    ``Doc``, so the first one read stays the original that ``origin`` indexes."""
 
     texts: list[str]
     eols: list[str]
@@ -26,12 +27,6 @@ class Doc:
     bom: bool = False
     eol: str = "\n"  # the dominant line ending, used for added lines
     mode: int | None = None  # permission bits to keep when written
-    _original: tuple[str, ...] = field(default=(), repr=False)
-
-    @property
-    def original_texts(self) -> tuple[str, ...]:
-        """The lines of ``source`` as first read (what ``origin`` indexes)."""
-        return self._original
 
 
 def decode(data: bytes, source: Path | None = None, mode: int | None = None) -> Doc:
@@ -64,9 +59,7 @@ def decode(data: bytes, source: Path | None = None, mode: int | None = None) -> 
         eols[-1] = ""
     crlf = sum(1 for e in eols if e == "\r\n")
     dominant = "\r\n" if crlf * 2 > sum(1 for e in eols if e) else "\n"
-    doc = Doc(texts, eols, list(range(count)), source, final_newline, bom, dominant, mode)
-    doc._original = tuple(texts)
-    return doc
+    return Doc(texts, eols, list(range(count)), source, final_newline, bom, dominant, mode)
 
 
 def new_doc(lines: tuple[str, ...]) -> Doc:

@@ -92,9 +92,7 @@ def _rebuild(doc: Doc, placed: list[_Placed]) -> Doc:
     texts.extend(doc.texts[position:])
     eols.extend(doc.eols[position:])
     origin.extend(doc.origin[position:])
-    new = Doc(texts, eols, origin, doc.source, doc.final_newline, doc.bom, doc.eol, doc.mode)
-    new._original = doc.original_texts
-    return new
+    return Doc(texts, eols, origin, doc.source, doc.final_newline, doc.bom, doc.eol, doc.mode)
 
 
 def _locate(
@@ -139,7 +137,8 @@ def _locate(
             start = hits.starts[0]
             return start, len(old), _reindent(index, start, lines, hits.tier)
     old = [line.text for line in chunk.lines if line.op != "+"]
-    raise ContextNotFound(_missing_message(index, old, where, path, cursor))
+    hint = cursor if header_at is None else header_at
+    raise ContextNotFound(_missing_message(index, old, where, path, hint))
 
 
 def _lead(text: str) -> str:
@@ -218,9 +217,9 @@ def _numbered(index: LineIndex, start: int, stop: int, differs: set[int] | None 
     return "\n".join(rows)
 
 
-def _missing_message(index: LineIndex, old: list[str], where: str, path: str, cursor: int) -> str:
+def _missing_message(index: LineIndex, old: list[str], where: str, path: str, hint: int) -> str:
     text = f"Failed to find expected lines in {where}:\n{_quote(old)}"
-    near = nearest(index, old, cursor)
+    near = nearest(index, old, hint)
     if near is None:
         if not len(index):
             return f"{text}\nThe file is empty."
@@ -233,8 +232,9 @@ def _missing_message(index: LineIndex, old: list[str], where: str, path: str, cu
         if offset >= len(expected) or folded[near.start + offset] != expected[offset]
     }
     stop = near.start + len(near.lines)
+    span = f"line {stop}" if stop == near.start + 1 else f"lines {near.start + 1}-{stop}"
     return (
-        f"{text}\nNearest lines in {path} (lines {near.start + 1}-{stop}; "
+        f"{text}\nNearest lines in {path} ({span}; "
         f"{near.matching} of {len(old)} match, '!' marks lines that differ):\n"
         f"{_numbered(index, near.start, stop, differs)}"
     )
