@@ -111,3 +111,33 @@ def test_timeout_is_said_plainly() -> None:
     )
     assert out["output"] == "partial\ncommand timed out after 500 ms and was killed"
     assert out["metadata"]["exit_code"] == 124
+
+
+def test_commands_without_a_timeout_get_the_default(tmp_path: Path) -> None:
+    import asyncio
+
+    from pycodex.core.approvals import ApprovalBroker
+    from pycodex.core.tools.context import DEFAULT_SHELL_TIMEOUT_MS, ToolContext
+    from pycodex.core.tools.shell import parse_shell_args, run_shell
+    from pycodex.protocol.events import EventMsg
+    from pycodex.protocol.policy import AskForApproval
+    from pycodex.sandbox.policy import FULL_ACCESS
+    from tests.core.harness import ENV
+
+    assert DEFAULT_SHELL_TIMEOUT_MS == 10_000
+    events: list[EventMsg] = []
+    ctx = ToolContext(
+        cwd=tmp_path,
+        env=ENV,
+        sandbox=FULL_ACCESS,
+        approval_policy=AskForApproval.NEVER,
+        approvals=ApprovalBroker(),
+        emit=events.append,
+        set_plan=lambda plan: None,
+        default_timeout_ms=300,  # stands in for the 10 s default
+    )
+    params = parse_shell_args({"command": ["sleep", "30"], "timeout_ms_unknown": 1})
+    assert params.timeout_ms is None
+    out = json.loads(asyncio.run(asyncio.wait_for(run_shell(ctx, "c", params), 20)))
+    assert out["output"] == "command timed out after 300 ms and was killed"
+    assert [e.type for e in events] == ["exec_command_begin", "exec_command_end"]
