@@ -45,6 +45,7 @@ def test_missing_and_empty_env_key(
         assert res.rc == 1
         assert "MOCK_KEY" in one_line(res.err)
     assert model_server.requests == []
+    assert not list(codex_home.rglob("rollout-*.jsonl"))  # no empty session to resume
 
 
 def test_unreachable_base_url(

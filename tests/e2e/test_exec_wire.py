@@ -283,3 +283,37 @@ def test_config_error_is_usage_exit_2(codex_home: Path, repo: Path, env: dict[st
     assert res.rc == 2
     assert "sandbox_mode" in res.err and len(res.err.strip().splitlines()) == 1
     assert res.out == ""
+
+
+def test_plan_updates_become_a_todo_list(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
+) -> None:
+    write_config(codex_home, model_server.base_url)
+    plan = {
+        "explanation": "two steps",
+        "plan": [
+            {"step": "read code", "status": "completed"},
+            {"step": "fix bug", "status": "in_progress"},
+        ],
+    }
+    model_server.push(Turn(tool_calls=[ToolCall("update_plan", plan)]), Turn(text="planned"))
+    res = codex(["exec", "--json", "plan it"], cwd=repo, env=env)
+    assert res.rc == 0, res.err
+    started = [e["item"] for e in res.events if e["type"] == "item.started"]
+    assert started[0]["type"] == "todo_list"
+    assert res.items("todo_list") == [
+        {
+            "id": started[0]["id"],
+            "type": "todo_list",
+            "items": [
+                {"text": "read code", "completed": True},
+                {"text": "fix bug", "completed": False},
+            ],
+        }
+    ]
+    body = model_server.model_requests[1].body
+    assert body is not None and function_outputs(body) == ["Plan updated"]
+    model_server.push(Turn(tool_calls=[ToolCall("update_plan", plan)]), Turn(text="planned"))
+    human = codex(["exec", "plan it"], cwd=repo, env=env)
+    assert human.rc == 0, human.out
+    assert "  [x] read code\n  [~] fix bug" in human.out
