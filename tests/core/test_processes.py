@@ -32,6 +32,7 @@ from tests.core.harness import (
     turn,
     until,
 )
+from tests.sandbox.procs import wait_dead
 
 # Prints the pids of a child and a grandchild, then waits (the whole tree sleeps).
 TREE = r"""
@@ -46,23 +47,6 @@ grandchild = child.stdout.readline().strip()
 print(child.pid, grandchild, flush=True)
 child.wait()
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
-
-
-async def wait_dead(pids: list[int], within: float = 5.0) -> list[int]:
-    """Bounded poll: SIGKILL lands asynchronously on processes we did not fork."""
-    deadline = time.monotonic() + within
-    while (left := [p for p in pids if alive(p)]) and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    return left
 
 
 def test_fifty_megabytes_of_output_stay_bounded(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from pycodex.sandbox.spawn import (
     CommandResult,
     run_command,
 )
+from tests.sandbox.procs import wait_dead
 
 PY = sys.executable
 ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -44,23 +45,6 @@ def run(coro_factory, timeout: float = 30.0):
         return await asyncio.wait_for(coro_factory(), timeout)
 
     return asyncio.run(main())
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
-
-
-async def wait_dead(pids: list[int], within: float = 5.0) -> list[int]:
-    """Bounded poll: SIGKILL is asynchronous for processes we are not the parent of."""
-    deadline = time.monotonic() + within
-    while (left := [p for p in pids if alive(p)]) and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    return left
 
 
 def test_echo_captures_stdout(tmp_path: Path) -> None:
