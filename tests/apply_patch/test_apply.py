@@ -309,6 +309,20 @@ def test_uniqueness_failure_names_every_place(tmp_path: Path) -> None:
     assert "'@@ <line>' header" in result.output
 
 
+def test_identical_chunks_take_identical_places_in_order(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"f.txt": "x = 1\ny\nx = 1\nz\n"})
+    two = ["@@", "-x = 1", "+x = 2", "@@", "-x = 1", "+x = 3"]
+    result = apply_patch_text(patch("*** Update File: f.txt", *two), tmp_path)
+    assert result.success, result.output
+    assert (tmp_path / "f.txt").read_text() == "x = 2\ny\nx = 3\nz\n"
+    write_tree(tmp_path, {"g.txt": "x = 1\nx = 1\nx = 1\n"})
+    result = apply_patch_text(patch("*** Update File: g.txt", *two), tmp_path)
+    assert isinstance(result.error, AmbiguousMatch)
+    assert "match 3 places (with 1 identical chunk after it, 2 places were expected)" in (
+        result.output
+    )
+
+
 def test_header_scope_disambiguates_and_nests(tmp_path: Path) -> None:
     write_tree(tmp_path, {"m.txt": CLASSES})
     result = apply_patch_text(

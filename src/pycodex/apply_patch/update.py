@@ -53,7 +53,8 @@ def apply_update(doc: Doc, hunk: UpdateFile, hunk_index: int) -> Doc:
             f"{hunk.path} ({describe_hunk(hunk_index, hunk)}, chunk {number + 1} "
             f"at patch line {chunk.line_number})"
         )
-        spot = _locate(index, chunk, cursor, where, hunk.path)
+        siblings = _identical_followers(hunk.chunks, number)
+        spot = _locate(index, chunk, cursor, where, hunk.path, siblings)
         placed.append(_Placed(spot[0], spot[1], spot[2], number))
         cursor = spot[0] + spot[1]
     placed.sort(key=lambda p: (p.start, p.chunk))
@@ -95,8 +96,21 @@ def _rebuild(doc: Doc, placed: list[_Placed]) -> Doc:
     return Doc(texts, eols, origin, doc.source, doc.final_newline, doc.bom, doc.eol, doc.mode)
 
 
-def _locate(
-    index: LineIndex, chunk: Chunk, cursor: int, where: str, path: str
+def _identical_followers(chunks: tuple[Chunk, ...], number: int) -> int:
+    """How many later header-less chunks have the same old lines as chunk ``number``: N such
+    chunks may match N places, taken in order (the same edit made in several places)."""
+    chunk = chunks[number]
+    if chunk.headers or not chunk.old_lines:
+        return 0
+    return sum(
+        1
+        for later in chunks[number + 1 :]
+        if not later.headers and later.old_lines == chunk.old_lines
+    )
+
+
+def _locate(  # noqa: PLR0917 - one call site
+    index: LineIndex, chunk: Chunk, cursor: int, where: str, path: str, siblings: int = 0
 ) -> tuple[int, int, tuple[ChunkLine, ...]]:
     """(start, number of file lines replaced, lines to apply) for one chunk."""
     size = len(index)
@@ -129,11 +143,11 @@ def _locate(
                 start = found_end.starts[-1]
                 return start, len(old), _reindent(index, start, lines, found_end.tier)
         for lo, hi in dict.fromkeys(regions):
-            hits = seek(index, old, lo, hi)
+            hits = seek(index, old, lo, hi, limit=10 + siblings)
             if hits is None:
                 continue
-            if len(hits.starts) > 1:
-                raise AmbiguousMatch(_ambiguous_message(hits.starts, old, chunk, where))
+            if len(hits.starts) > 1 + siblings:
+                raise AmbiguousMatch(_ambiguous_message(hits.starts, old, chunk, where, siblings))
             start = hits.starts[0]
             return start, len(old), _reindent(index, start, lines, hits.tier)
     old = [line.text for line in chunk.lines if line.op != "+"]
@@ -249,11 +263,18 @@ def _header_message(index: LineIndex, header: str, where: str) -> str:
     return f"{text}\nMost similar lines in the file:\n{rows}"
 
 
-def _ambiguous_message(starts: tuple[int, ...], old: list[str], chunk: Chunk, where: str) -> str:
+def _ambiguous_message(
+    starts: tuple[int, ...], old: list[str], chunk: Chunk, where: str, siblings: int
+) -> str:
     places = ", ".join(str(s + 1) for s in starts[:9])
     if len(starts) > 9:
         places += ", ..."
     scope = f" after '@@ {chunk.headers[-1]}'" if chunk.headers else ""
+    if siblings:
+        scope += (
+            f" (with {siblings} identical chunk{'s' if siblings > 1 else ''} after it, "
+            f"{siblings + 1} places were expected)"
+        )
     return (
         f"The expected lines of {where} match {len(starts) if len(starts) <= 9 else 'many'} "
         f"places{scope} (starting at lines {places}); a chunk must match exactly one place. "
