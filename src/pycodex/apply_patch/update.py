@@ -9,8 +9,11 @@ Where a chunk is looked for (its *region*):
 * ``*** End of File`` first tries only the end of the file.
 * Chunks written out of order are found anywhere as a last resort (overlaps are refused).
 
-In a region the first matching tier decides, and it must match exactly once. Context lines keep
-the file's own text (whitespace, Unicode quotes), only ``-``/``+`` lines change anything.
+In a region the first matching tier decides, and it must match exactly once (N identical
+header-less chunks may match N places, taken in order). Context lines keep the file's own text
+(whitespace, Unicode quotes); only ``-``/``+`` lines change anything. When a chunk matched only
+ignoring indentation and every matched line is off by the same amount, the added lines are
+shifted by it too.
 """
 
 from __future__ import annotations
