@@ -320,3 +320,38 @@ def test_session_file_keeps_the_full_output_of_a_shortened_command(tmp_path: Pat
 
     assert "lines omitted" in exec_json(model.prompts[1], "long")["output"]
     assert len(read_rollout(path).items) == 6  # user, 2 x (call, output), answer: no extra
+
+
+def test_session_meta_records_git_branch_and_commit(tmp_path: Path) -> None:
+    import subprocess
+
+    config = make_config(tmp_path)
+    git = ["git", "-C", str(config.cwd), "-c", "user.name=t", "-c", "user.email=t@e"]
+    subprocess.run([*git, "init", "-q", "-b", "feature"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
+
+    async def scenario():
+        codex, _ = await start(config, [], ephemeral=False)
+        await codex.submit(Shutdown())
+        await until(codex, ShutdownComplete)
+        return codex.rollout_path
+
+    path = run(scenario)
+    assert path is not None
+    meta = read_rollout(path).meta
+    assert meta["git"] == {"commit_hash": head.stdout.strip(), "branch": "feature"}
+    assert meta["cwd"] == str(config.cwd)
+
+
+def test_git_info_reads_packed_refs_and_detached_heads(tmp_path: Path) -> None:
+    from pycodex.core.git_info import git_info
+
+    assert git_info(tmp_path) is None
+    git_dir = tmp_path / ".git"
+    git_dir.mkdir()
+    (git_dir / "HEAD").write_text("ref: refs/heads/main\n")
+    (git_dir / "packed-refs").write_text("# pack-refs\nabc123 refs/heads/main\n")
+    assert git_info(tmp_path / "sub") == {"commit_hash": "abc123", "branch": "main"}
+    (git_dir / "HEAD").write_text("def456\n")
+    assert git_info(tmp_path) == {"commit_hash": "def456", "branch": None}

@@ -20,6 +20,7 @@ from pycodex.config.schema import Config
 from pycodex.core.approvals import ApprovalBroker
 from pycodex.core.compact import COMPACT_DONE, compact_history
 from pycodex.core.exec_env import create_env
+from pycodex.core.git_info import git_info
 from pycodex.core.images import user_input_message
 from pycodex.core.model_info import context_window, request_options
 from pycodex.core.notify import Notifier
@@ -106,6 +107,7 @@ def _open_session(
             session_id,
             instructions=user_instructions,
             cwd=config.cwd,
+            git=git_info(config.cwd),
             originator=config.internal_originator,
         )
     session = Session(
