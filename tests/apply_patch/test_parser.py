@@ -81,6 +81,12 @@ def test_heredoc_wrapper_is_stripped(opener: str) -> None:
     assert parse_patch(text).hunks == (DeleteFile("a", line_number=3),)
 
 
+def test_heredoc_opener_without_terminator_is_tolerated() -> None:
+    assert parse_patch("<<'EOF'\n" + patch("*** Delete File: a")).hunks == (
+        DeleteFile("a", line_number=3),
+    )
+
+
 def test_blank_lines_between_hunks_and_chunks_are_skipped() -> None:
     parsed = parse_patch(
         patch(

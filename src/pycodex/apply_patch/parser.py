@@ -49,8 +49,10 @@ def _envelope(text: str) -> list[tuple[int, str]]:
     if first > last:
         raise ParseError("the patch is empty; it must start with '*** Begin Patch'")
     opener = _HEREDOC_OPEN.match(lines[first].strip())
-    if opener and last > first and lines[last].strip() == opener.group(2):
-        first, last = first + 1, last - 1
+    if opener:
+        first += 1
+        if last >= first and lines[last].strip() == opener.group(2):
+            last -= 1
         while first <= last and not lines[first].strip():
             first += 1
         while last >= first and not lines[last].strip():
