@@ -196,3 +196,29 @@ def _alive(pid: int) -> bool:
     # a zombie is dead for our purposes
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split(") ")[1][:1] != "Z"
+
+
+def test_reader_going_away_ends_quietly(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
+) -> None:
+    """`codex exec --json | head -1`: status 1, no traceback, no hang."""
+    write_config(codex_home, model_server.base_url)
+    model_server.push(Turn(text="a slow answer " * 4, chunk_size=4, event_delay=0.05))
+    with subprocess.Popen(
+        [*CODEX, "exec", "--json", "hi"],
+        cwd=repo,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            first = json.loads(proc.stdout.readline())
+            assert first["type"] == "thread.started"
+            proc.stdout.close()  # the reader goes away while the turn streams
+            err = proc.stderr.read().decode()
+            assert proc.wait(timeout=30) == 1
+        finally:
+            proc.kill()
+    assert "Traceback" not in err and "Exception ignored" not in err

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from pycodex.protocol.errors import CodexError, UsageError
+from pycodex.protocol.errors import EXIT_FAILURE, CodexError, UsageError
 from pycodex.protocol.policy import AskForApproval
 
 if TYPE_CHECKING:
@@ -167,7 +167,14 @@ def _run(
         ephemeral=bool(args.ephemeral),
         version=__version__,
     )
-    return asyncio.run(run_exec(req, out=sys.stdout, err=sys.stderr))
+    try:
+        return asyncio.run(run_exec(req, out=sys.stdout, err=sys.stderr))
+    except BrokenPipeError:
+        # The reader went away (`codex exec --json | head -1`): stop quietly. stdout is
+        # pointed at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
 
 
 def _git_check(args: argparse.Namespace) -> None:
