@@ -355,3 +355,44 @@ def test_git_info_reads_packed_refs_and_detached_heads(tmp_path: Path) -> None:
     assert git_info(tmp_path / "sub") == {"commit_hash": "abc123", "branch": "main"}
     (git_dir / "HEAD").write_text("def456\n")
     assert git_info(tmp_path) == {"commit_hash": "def456", "branch": None}
+
+
+def test_auto_compaction_that_overflows_drops_old_history_and_goes_on(tmp_path: Path) -> None:
+    from pycodex.core.compact import NO_SUMMARY
+    from pycodex.core.turn import AUTO_COMPACT_DROPPED
+    from pycodex.protocol.errors import ProviderHttpError
+
+    overflow = ProviderHttpError(400, '{"error":{"code":"context_length_exceeded"}}')
+    config = make_config(tmp_path, model_auto_compact_token_limit=1000)
+
+    async def scenario():
+        codex, model = await start(
+            config,
+            [shell_call(["true"], token_usage=usage(5000, 1)), fail(overflow), reply("ok")],
+        )
+        return await turn(codex, "keep going"), model
+
+    msgs, model = run(scenario)
+    assert BackgroundEvent(AUTO_COMPACT_DROPPED) in msgs and msgs[-1] == TaskComplete("ok")
+    texts = [i.text for i in model.prompts[2].input if isinstance(i, MessageItem)]
+    assert len(texts) == 2 and NO_SUMMARY in texts[1]
+    assert "<request>\nkeep going\n</request>" in texts[1]
+
+
+def test_other_compaction_errors_end_the_turn(tmp_path: Path) -> None:
+    from pycodex.protocol.errors import ProviderHttpError
+
+    config = make_config(tmp_path, model_auto_compact_token_limit=1000)
+
+    async def scenario():
+        codex, model = await start(
+            config,
+            [
+                shell_call(["true"], token_usage=usage(5000, 1)),
+                fail(ProviderHttpError(401, "bad key")),
+            ],
+        )
+        return await turn(codex, "x"), model
+
+    msgs, _ = run(scenario)
+    assert msgs[-2:] == [Error("unexpected status 401: bad key"), TaskComplete(None)]

@@ -14,7 +14,7 @@ import re
 from pycodex.core.response import stream_response
 from pycodex.core.session import Session
 from pycodex.models.base import ModelClient, Prompt
-from pycodex.protocol.errors import ModelError
+from pycodex.protocol.errors import ModelError, ProviderHttpError
 from pycodex.protocol.items import FunctionCallItem, LocalShellCallItem, user_message
 
 SUMMARY_INSTRUCTIONS = """\
@@ -35,6 +35,10 @@ matter any more. Do not call tools. Do not address the user."""
 
 SUMMARY_REQUEST = "Write the hand-over summary of the conversation above now."
 COMPACT_DONE = "Compact task completed"
+NO_SUMMARY = (
+    "(No summary is available: the conversation had grown too long to summarise. "
+    "Re-read the files you need before continuing.)"
+)
 
 _PATCH_PATH = re.compile(r"\*\*\* (?:Add|Update|Delete) File: (.+?)\s*(?:\\n|\n)")
 _MOVE_PATH = re.compile(r"\*\*\* Move to: (.+?)\s*(?:\\n|\n)")
@@ -86,14 +90,35 @@ async def compact_history(session: Session, model: ModelClient) -> None:
     summary = result.assistant_text
     if not summary or not summary.strip():
         raise ModelError("compaction failed: the model returned no summary")
+    _replace_history(session, summary)
+    if result.usage is not None:
+        session.add_usage(result.usage)
+    session.last_usage = None  # the next response reports the new size
+
+
+def _replace_history(session: Session, summary: str) -> None:
     files = files_from_patches(session)
     last_request = session.last_user_request
     session.replace_history([user_message(summary_message_text(summary, session, files))])
     session.last_user_request = last_request  # the summary message is not a user request
     session.files_touched = files
-    if result.usage is not None:
-        session.add_usage(result.usage)
-    session.last_usage = None  # the next response reports the new size
+
+
+def drop_history(session: Session) -> None:
+    """The fallback when even the summary request is too long for the model: keep what we
+    know verbatim (request, plan, files) so the session can go on instead of failing
+    every turn from now on."""
+    _replace_history(session, NO_SUMMARY)
+    session.last_usage = None
+
+
+def is_context_overflow(exc: ModelError) -> bool:
+    """Whether the provider refused the request for being too long for the context."""
+    if not isinstance(exc, ProviderHttpError):
+        return False
+    body = exc.body.lower()
+    too_long = ("context", "too long", "too many tokens", "maximum")
+    return exc.status == 413 or (exc.status == 400 and any(w in body for w in too_long))
 
 
 def needs_compaction(session: Session, limit: int | None) -> bool:

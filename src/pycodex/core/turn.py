@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pycodex.core.compact import compact_history, needs_compaction
+from pycodex.core.compact import (
+    compact_history,
+    drop_history,
+    is_context_overflow,
+    needs_compaction,
+)
 from pycodex.core.model_info import auto_compact_limit, context_window
 from pycodex.core.prompt import base_instructions
 from pycodex.core.response import stream_response
@@ -19,10 +24,15 @@ from pycodex.core.session import Session
 from pycodex.core.tools.context import ToolContext
 from pycodex.core.tools.router import dispatch
 from pycodex.models.base import FunctionTool, ModelClient, Prompt
+from pycodex.protocol.errors import ModelError
 from pycodex.protocol.events import BackgroundEvent, EventMsg, TokenCount
 from pycodex.protocol.items import FunctionCallItem, LocalShellCallItem, MessageItem
 
 AUTO_COMPACT_NOTICE = "Context window nearly full: the conversation was compacted."
+AUTO_COMPACT_DROPPED = (
+    "Context window full and the conversation too long to summarise: older messages were "
+    "dropped; the request, plan and changed files were kept."
+)
 
 
 @dataclass(slots=True)
@@ -61,9 +71,17 @@ def emit_token_count(tc: TurnContext) -> None:
 
 
 async def maybe_auto_compact(tc: TurnContext) -> None:
-    if needs_compaction(tc.session, auto_compact_limit(tc.session.config)):
+    if not needs_compaction(tc.session, auto_compact_limit(tc.session.config)):
+        return
+    try:
         await compact_history(tc.session, tc.model)
-        tc.emit(BackgroundEvent(AUTO_COMPACT_NOTICE))
+        notice = AUTO_COMPACT_NOTICE
+    except ModelError as exc:
+        if not is_context_overflow(exc):
+            raise
+        drop_history(tc.session)
+        notice = AUTO_COMPACT_DROPPED
+    tc.emit(BackgroundEvent(notice))
 
 
 async def run_turn(tc: TurnContext) -> str | None:
