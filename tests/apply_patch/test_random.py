@@ -168,3 +168,49 @@ def test_patch_with_absent_context_changes_nothing(tmp_path: Path, seed: int) ->
         assert not result.success, patch
         assert "target.txt" in result.output
         assert snapshot(work) == before
+
+
+PIECES = [
+    "*** Begin Patch",
+    "*** End Patch",
+    "*** Add File: a.txt",
+    "*** Add File: new.txt",
+    "*** Delete File: b.txt",
+    "*** Update File: a.txt",
+    "*** Update File: b.txt",
+    "*** Move to: c.txt",
+    "*** End of File",
+    "@@",
+    "@@ one",
+    "@@ -1,2 +1,2 @@",
+    " one",
+    "-two",
+    "+three",
+    "",
+    "   ",
+    "two",
+    "<<'EOF'",
+    "EOF",
+    "+",
+    "-",
+    " ",
+]
+
+
+def test_arbitrary_input_never_crashes_and_failures_change_nothing(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    outcomes = {True: 0, False: 0}
+    for case in range(400):
+        work = tmp_path / str(case)
+        write_tree(work, {"a.txt": "one\ntwo\n", "b.txt": "one\r\ntwo"})
+        before = snapshot(work)
+        lines = [rng.choice(PIECES) for _ in range(rng.randrange(0, 12))]
+        if rng.random() < 0.7:
+            lines = ["*** Begin Patch", *lines, "*** End Patch"]
+        result = apply_patch_text("\n".join(lines), work)
+        outcomes[result.success] += 1
+        if not result.success:
+            assert result.output.startswith("error: "), result.output
+            assert snapshot(work) == before, "\n".join(lines)
+    assert outcomes[True] >= 3  # some random patches are valid and apply
+    assert outcomes[False] > 100
