@@ -396,3 +396,34 @@ def test_other_compaction_errors_end_the_turn(tmp_path: Path) -> None:
 
     msgs, _ = run(scenario)
     assert msgs[-2:] == [Error("unexpected status 401: bad key"), TaskComplete(None)]
+
+
+def test_a_context_overflow_error_compacts_and_retries_once(tmp_path: Path) -> None:
+    from pycodex.protocol.errors import ProviderHttpError
+
+    overflow = ProviderHttpError(400, "This model's maximum context length is 8192 tokens")
+
+    async def scenario():
+        codex, model = await start(
+            make_config(tmp_path),
+            [
+                reply("first"),
+                fail(overflow),
+                reply("the summary"),
+                reply("ok"),
+                fail(overflow),
+                fail(overflow),
+            ],
+        )
+        first = await turn(codex, "one")
+        second = await turn(codex, "two")
+        return first, second, model
+
+    first, second, model = run(scenario)
+    assert first[-1] == TaskComplete("first")
+    assert BackgroundEvent("Context window nearly full: the conversation was compacted.") in second
+    assert second[-1] == TaskComplete("ok")
+    retried = [i.text for i in model.prompts[3].input if isinstance(i, MessageItem)]
+    assert len(retried) == 2 and "<summary>\nthe summary\n</summary>" in retried[1]
+    assert "<request>\ntwo\n</request>" in retried[1]
+    assert model.remaining == 2  # exactly one retry: the spare failures were not used

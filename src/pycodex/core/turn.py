@@ -71,8 +71,13 @@ def emit_token_count(tc: TurnContext) -> None:
 
 
 async def maybe_auto_compact(tc: TurnContext) -> None:
-    if not needs_compaction(tc.session, auto_compact_limit(tc.session.config)):
-        return
+    if needs_compaction(tc.session, auto_compact_limit(tc.session.config)):
+        await compact_now(tc)
+
+
+async def compact_now(tc: TurnContext) -> None:
+    """Summarise the history; if even that overflows the context, drop it (keeping the
+    request, plan and files)."""
     try:
         await compact_history(tc.session, tc.model)
         notice = AUTO_COMPACT_NOTICE
@@ -84,6 +89,15 @@ async def maybe_auto_compact(tc: TurnContext) -> None:
     tc.emit(BackgroundEvent(notice))
 
 
+def _prompt(tc: TurnContext, instructions: str) -> Prompt:
+    return Prompt(
+        instructions=instructions,
+        input=tc.session.prompt_input(),
+        tools=tc.tools,
+        session_id=tc.session.session_id,
+    )
+
+
 async def run_turn(tc: TurnContext) -> str | None:
     """Run requests until a response has no tool calls; returns the last agent message."""
     session = tc.session
@@ -92,13 +106,14 @@ async def run_turn(tc: TurnContext) -> str | None:
     while True:
         await maybe_auto_compact(tc)
         tc.take_pending()
-        prompt = Prompt(
-            instructions=instructions,
-            input=session.prompt_input(),
-            tools=tc.tools,
-            session_id=session.session_id,
-        )
-        result = await stream_response(tc.model, prompt, tc.emit)
+        try:
+            result = await stream_response(tc.model, _prompt(tc, instructions), tc.emit)
+        except ModelError as exc:
+            # The window was unknown or the estimate was wrong: compact once and retry.
+            if not is_context_overflow(exc) or len(session.history) < 2:
+                raise
+            await compact_now(tc)
+            result = await stream_response(tc.model, _prompt(tc, instructions), tc.emit)
         session.record(result.items)
         if result.usage is not None:
             session.add_usage(result.usage)
