@@ -427,3 +427,56 @@ def test_a_context_overflow_error_compacts_and_retries_once(tmp_path: Path) -> N
     assert len(retried) == 2 and "<summary>\nthe summary\n</summary>" in retried[1]
     assert "<request>\ntwo\n</request>" in retried[1]
     assert model.remaining == 2  # exactly one retry: the spare failures were not used
+
+
+def test_manual_compact_that_overflows_falls_back(tmp_path: Path) -> None:
+    from pycodex.core.compact import NO_SUMMARY
+    from pycodex.protocol.errors import ProviderHttpError
+
+    overflow = ProviderHttpError(413, "request too large")
+
+    async def scenario():
+        codex, model = await start(make_config(tmp_path), [reply("a"), fail(overflow), reply("b")])
+        await turn(codex, "one")
+        await codex.submit(Compact())
+        compact = await until(codex, TaskComplete)
+        await turn(codex, "two")
+        return compact, model
+
+    compact, model = run(scenario)
+    assert compact[1] == AgentMessage(f"{COMPACT_DONE} {NO_SUMMARY}")
+    texts = [i.text for i in model.prompts[2].input[1:] if isinstance(i, MessageItem)]
+    assert len(texts) == 2 and "<request>\none\n</request>" in texts[0] and texts[1] == "two"
+
+
+def test_input_typed_during_a_failed_turn_is_kept(tmp_path: Path) -> None:
+    import os
+
+    from pycodex.protocol.events import ExecCommandBegin
+    from pycodex.protocol.ops import UserInput
+
+    fifo = tmp_path / "gate"
+    os.mkfifo(fifo)
+
+    def release() -> None:
+        with open(fifo, "w") as f:
+            f.write("go\n")
+
+    async def scenario():
+        codex, model = await start(
+            make_config(tmp_path),
+            [shell_call(["cat", str(fifo)]), fail(ModelError("down")), reply("ok")],
+        )
+        await codex.submit(UserInput("first"))
+        await until(codex, ExecCommandBegin)
+        await codex.submit(UserInput("typed meanwhile"))
+        await asyncio.sleep(0)  # one loop pass: the submission is taken (no time waited)
+        await asyncio.to_thread(release)
+        failed = await until(codex, TaskComplete)
+        await turn(codex, "third")
+        return failed, model
+
+    failed, model = run(scenario)
+    assert failed[-2:] == [Error("down"), TaskComplete(None)]
+    texts = [i.text for i in model.prompts[2].input[1:] if isinstance(i, MessageItem)]
+    assert texts == ["first", "typed meanwhile", "third"]

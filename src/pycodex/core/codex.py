@@ -18,7 +18,13 @@ from typing import Any, assert_never
 
 from pycodex.config.schema import Config
 from pycodex.core.approvals import ApprovalBroker
-from pycodex.core.compact import COMPACT_DONE, compact_history
+from pycodex.core.compact import (
+    COMPACT_DONE,
+    NO_SUMMARY,
+    compact_history,
+    drop_history,
+    is_context_overflow,
+)
 from pycodex.core.exec_env import create_env
 from pycodex.core.git_info import git_info
 from pycodex.core.images import user_input_message
@@ -288,6 +294,7 @@ class Codex:
         except Exception as exc:  # a bug must end the turn, not hang the front end
             self._emit(sub_id, Error(f"internal error: {type(exc).__name__}: {exc}"))
         self._session.answer_unanswered("error: the turn ended before this call ran")
+        turn.take_pending()  # input typed during a failed turn is kept for the next one
         self._emit(sub_id, TaskComplete(last))
         self._notifier.turn_complete(sub_id, turn.input_texts, last)
 
@@ -296,7 +303,11 @@ class Codex:
         try:
             await compact_history(self._session, self._model)
         except ModelError as exc:
-            self._emit(sub_id, Error(str(exc)))
+            if is_context_overflow(exc):
+                drop_history(self._session)
+                self._emit(sub_id, AgentMessage(f"{COMPACT_DONE} {NO_SUMMARY}"))
+            else:
+                self._emit(sub_id, Error(str(exc)))
         else:
             self._emit(sub_id, AgentMessage(COMPACT_DONE))
         self._emit(sub_id, TaskComplete(None))
