@@ -113,10 +113,12 @@ def test_approval_requests_are_denied(tmp_path: Path) -> None:
 
 
 class SigintOnTurnStart(io.StringIO):
-    """Sends this process SIGINT when the loop prints ``turn.started``: the ^C of a user."""
+    """Sends this process SIGINT when the loop prints ``trigger``: the ^C of a user."""
+
+    trigger = '"turn.started"'
 
     def write(self, s: str) -> int:
-        if '"turn.started"' in s:
+        if self.trigger in s:
             os.kill(os.getpid(), signal.SIGINT)
         return super().write(s)
 

@@ -263,10 +263,11 @@ async def run_exec(
             err.write(f"Error: {first.msg.message}\n")
             return EXIT_FAILURE
         output.started(first)
-        await core.submit(UserInput(text=req.prompt, images=req.images))
-        # TimeoutError: interrupted and core did not confirm in time; exit anyway.
-        with contextlib.suppress(TimeoutError):
-            await _run_turn(core, output, interrupts, interrupt_timeout)
+        if not interrupts.requested.is_set():  # ^C while starting: no turn at all
+            await core.submit(UserInput(text=req.prompt, images=req.images))
+            # TimeoutError: interrupted and core did not confirm in time; exit anyway.
+            with contextlib.suppress(TimeoutError):
+                await _run_turn(core, output, interrupts, interrupt_timeout)
     finally:
         if install_sigint:
             loop.remove_signal_handler(signal.SIGINT)
