@@ -6,8 +6,9 @@ Typical use::
     planned.changes                                # FileChange per absolute path, for approval
     result = apply_planned(planned)                # atomic write; result.output for the model
 
-or ``apply_patch_text(text, cwd)`` in one call, and ``extract_patch_from_argv(argv)`` to spot a
-patch sent through the ``shell`` tool.
+or ``apply_patch_text(text, cwd)`` in one call; ``extract_patch_from_argv(argv)`` spots a patch
+sent through the ``shell`` tool, ``tool_definition()`` / ``patch_from_arguments()`` serve the
+``apply_patch`` function tool.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from pycodex.apply_patch.hunks import AddFile, Chunk, ChunkLine, DeleteFile, Hun
 from pycodex.apply_patch.invocation import Invocation, extract_patch_from_argv
 from pycodex.apply_patch.parser import parse_patch
 from pycodex.apply_patch.plan import FileWrite, PlannedChanges, plan_patch
+from pycodex.apply_patch.tool import TOOL_NAME, patch_from_arguments, tool_definition
 
 __all__ = [
+    "TOOL_NAME",
     "AddFile",
     "AmbiguousMatch",
     "ApplyResult",
@@ -54,5 +57,7 @@ __all__ = [
     "apply_planned",
     "extract_patch_from_argv",
     "parse_patch",
+    "patch_from_arguments",
     "plan_patch",
+    "tool_definition",
 ]
