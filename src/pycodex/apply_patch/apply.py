@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,7 +84,7 @@ def _check_fresh(writes: tuple[FileWrite, ...]) -> None:
 
 
 def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name[:120]}.{secrets.token_hex(4)}.apply_patch.tmp")
+    return path.with_name(f".{path.name[:120]}.{os.urandom(4).hex()}.apply_patch.tmp")
 
 
 def _write_temp(path: Path, content: bytes, mode: int | None) -> Path:

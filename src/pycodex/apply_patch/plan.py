@@ -9,7 +9,6 @@ for approval prompts and events.
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 from dataclasses import dataclass, field
@@ -114,6 +113,8 @@ def _missing(path: Path, display: str, message: str) -> FileMissing:
         names = [entry.name for entry in path.parent.iterdir()]
     except OSError:
         names = []
+    import difflib  # failure path only: keep it off the import path
+
     close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.6)
     if close:
         prefix = display[: len(display) - len(path.name)] if display.endswith(path.name) else ""

@@ -14,7 +14,6 @@ rarest line of the pattern, so a 500-chunk patch on a 20,000-line file stays fas
 
 from __future__ import annotations
 
-import difflib
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -246,6 +245,8 @@ def _most_similar(index: LineIndex, folded: Sequence[str]) -> int | None:
     for offset, key in enumerate(folded):
         if not key:
             continue
+        import difflib  # failure path only
+
         close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
         if close:
             return keys.index(close[0]) - offset
@@ -256,6 +257,8 @@ def similar_lines(index: LineIndex, text: str, count: int = 3) -> list[int]:
     """Positions of the lines most similar to ``text`` (for a missing ``@@`` header)."""
     keys = index.keys(3)
     wanted = fold(text)
+    import difflib  # failure path only
+
     close = difflib.get_close_matches(wanted, keys, n=count, cutoff=0.5)
     positions: list[int] = []
     for key in close:
