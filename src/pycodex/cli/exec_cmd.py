@@ -161,7 +161,7 @@ def _run(
         prompt=prompt,
         images=images,
         json_mode=bool(args.json),
-        color=_color(args.color, env),
+        color=False if args.json else _color(args.color, env),
         output_last_message=Path(out_file) if out_file else None,
         resume_path=resume_path,
         ephemeral=bool(args.ephemeral),
