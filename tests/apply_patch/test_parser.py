@@ -130,6 +130,17 @@ def test_git_style_range_header_is_a_bare_marker() -> None:
     assert [c.headers for c in update.chunks] == [(), ("def f():",)]
 
 
+def test_git_file_header_lines_are_skipped() -> None:
+    (update,) = parse_patch(
+        patch("*** Update File: a", "--- a/a", "+++ b/a", "@@ -1 +1 @@", "-x", "+y")
+    ).hunks
+    assert isinstance(update, UpdateFile)
+    assert update.chunks[0].lines == (ChunkLine("-", "x"), ChunkLine("+", "y"))
+    (kept,) = parse_patch(patch("*** Update File: a", "--- sql comment", "+++ more")).hunks
+    assert isinstance(kept, UpdateFile)
+    assert kept.chunks[0].lines == (ChunkLine("-", "-- sql comment"), ChunkLine("+", "++ more"))
+
+
 def test_move_only_update_is_allowed() -> None:
     (update,) = parse_patch(patch("*** Update File: a", "*** Move to: b")).hunks
     assert update == UpdateFile("a", (), move_to="b", line_number=2)

@@ -35,6 +35,7 @@ def test_fold_covers_dashes_quotes_and_spaces() -> None:
     assert fold("\u2018x\u2019 \u201cy\u201d") == "'x' \"y\""
     assert fold("a\u00a0b\u2009c\u202fd\u3000e") == "a b c d e"
     assert fold("\u200bzero\ufeff") == "zero"
+    assert fold("cafe\u0301") == fold("caf\u00e9")  # decomposed vs composed
 
 
 def test_all_matches_are_reported_for_uniqueness() -> None:

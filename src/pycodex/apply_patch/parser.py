@@ -3,8 +3,8 @@
 Strict where a mistake could change the wrong lines (envelope, hunk headers), tolerant where
 models commonly slip and the matcher still verifies the result: whitespace around markers and the
 whole patch, a heredoc wrapper left in the text, CRLF patch text, a missing first ``@@``, blank
-lines between hunks, ``git``-style ``@@ -1,3 +1,4 @@`` headers, and context lines whose leading
-space was dropped (they must still match the file).
+lines between hunks, ``git``-style ``@@ -1,3 +1,4 @@`` headers and ``---``/``+++`` file
+headers, and context lines whose leading space was dropped (they must still match the file).
 """
 
 from __future__ import annotations
@@ -142,6 +142,13 @@ def _parse_update(body: list[tuple[int, str]], i: int, path: str, hunks: list[Hu
     if i < len(body) and body[i][1].strip().startswith(MOVE):
         move_to = _path(body[i][1].strip(), MOVE, body[i][0])
         i += 1
+    if (
+        i + 2 < len(body)
+        and body[i][1].startswith("--- ")
+        and body[i + 1][1].startswith("+++ ")
+        and body[i + 2][1].startswith("@@")
+    ):
+        i += 2  # a git "--- a/x" / "+++ b/x" file header out of habit: not content
     chunks: list[Chunk] = []
     while True:
         while i < len(body) and not body[i][1].strip():

@@ -14,6 +14,7 @@ rarest line of the pattern, so a 500-chunk patch on a 20,000-line file stays fas
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -41,8 +42,11 @@ _FOLD = str.maketrans(
 
 
 def fold(text: str) -> str:
-    """Trimmed text with Unicode dashes, quotes and spaces replaced by their ASCII forms."""
-    return text.translate(_FOLD).strip()
+    """Trimmed text with Unicode dashes, quotes and spaces replaced by their ASCII forms (and
+    composed characters in one canonical form, NFC)."""
+    if text.isascii():
+        return text.strip()
+    return unicodedata.normalize("NFC", text.translate(_FOLD)).strip()
 
 
 TIERS: tuple[Callable[[str], str], ...] = (
