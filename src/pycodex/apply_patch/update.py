@@ -19,6 +19,7 @@ shifted by it too.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass
 
 from pycodex.apply_patch.errors import AmbiguousMatch, ChunkConflict, ContextNotFound
@@ -51,13 +52,13 @@ def apply_update(doc: Doc, hunk: UpdateFile, hunk_index: int) -> Doc:
     index = LineIndex(doc.texts)
     placed: list[_Placed] = []
     cursor = 0
+    followers = _identical_followers(hunk.chunks)
     for number, chunk in enumerate(hunk.chunks):
         where = (
             f"{hunk.path} ({describe_hunk(hunk_index, hunk)}, chunk {number + 1} "
             f"at patch line {chunk.line_number})"
         )
-        siblings = _identical_followers(hunk.chunks, number)
-        spot = _locate(index, chunk, cursor, where, hunk.path, siblings)
+        spot = _locate(index, chunk, cursor, where, hunk.path, followers[number])
         placed.append(_Placed(spot[0], spot[1], spot[2], number))
         cursor = spot[0] + spot[1]
     placed.sort(key=lambda p: (p.start, p.chunk))
@@ -99,17 +100,19 @@ def _rebuild(doc: Doc, placed: list[_Placed]) -> Doc:
     return Doc(texts, eols, origin, doc.source, doc.final_newline, doc.bom, doc.eol, doc.mode)
 
 
-def _identical_followers(chunks: tuple[Chunk, ...], number: int) -> int:
-    """How many later header-less chunks have the same old lines as chunk ``number``: N such
+def _identical_followers(chunks: tuple[Chunk, ...]) -> list[int]:
+    """For each chunk, how many later header-less chunks have the same old lines: N such
     chunks may match N places, taken in order (the same edit made in several places)."""
-    chunk = chunks[number]
-    if chunk.headers or not chunk.old_lines:
-        return 0
-    return sum(
-        1
-        for later in chunks[number + 1 :]
-        if not later.headers and later.old_lines == chunk.old_lines
-    )
+    keys = [None if c.headers or not c.old_lines else c.old_lines for c in chunks]
+    remaining = Counter(key for key in keys if key is not None)
+    counts: list[int] = []
+    for key in keys:
+        if key is None:
+            counts.append(0)
+        else:
+            remaining[key] -= 1
+            counts.append(remaining[key])
+    return counts
 
 
 def _locate(  # noqa: PLR0917 - one call site
