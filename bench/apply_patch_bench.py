@@ -1,4 +1,4 @@
-"""Benchmark for issue 4: ``python -m tests.apply_patch.bench_apply_patch`` prints medians.
+"""Benchmark for issue 4: ``python bench/apply_patch_bench.py`` prints medians.
 
 * one Update File hunk with 500 chunks on a 20,000-line file,
 * a 200-file patch (100 Add File + 100 Update File hunks).
