@@ -19,6 +19,7 @@ from pycodex.sandbox.spawn import (
     EXIT_TIMED_OUT,
     CommandResult,
     run_command,
+    wait_for_cleanups,
 )
 from tests.sandbox.procs import wait_dead
 
@@ -192,3 +193,37 @@ def test_signal_death_maps_to_128_plus_n(tmp_path: Path) -> None:
         lambda: run_command(["sh", "-c", "kill -9 $$"], cwd=tmp_path, env=ENV, timeout_ms=5000)
     )
     assert result.exit_code == 137
+
+
+def test_a_second_cancel_during_the_kill_still_kills_everything(tmp_path: Path) -> None:
+    # The leader ignores SIGTERM, so the kill waits out its grace period; cancel again then.
+    code = TREE.replace(
+        "import subprocess, sys",
+        "import signal, subprocess, sys\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)",
+        1,
+    )
+    pids: list[int] = []
+
+    async def scenario() -> None:
+        got = asyncio.Event()
+
+        def on_output(stream: str, chunk: bytes) -> None:
+            pids.extend(int(p) for p in chunk.split())
+            got.set()
+
+        task = asyncio.create_task(
+            run_command(
+                [PY, "-c", code], cwd=tmp_path, env=ENV, timeout_ms=None, on_output=on_output
+            )
+        )
+        await asyncio.wait_for(got.wait(), 10)
+        task.cancel()
+        await asyncio.sleep(0)  # one loop pass: the kill has started and is in its grace
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await wait_for_cleanups()
+        assert await wait_dead(pids) == []
+
+    run(scenario)
+    assert len(pids) == 2

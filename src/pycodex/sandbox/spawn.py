@@ -146,9 +146,11 @@ async def _kill_group(proc: asyncio.subprocess.Process, protocol: _Protocol) -> 
     """SIGTERM the whole group, give it a moment, then SIGKILL whatever is left."""
     pgid = proc.pid  # start_new_session: the child leads its own group
     _killpg(pgid, signal.SIGTERM)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(protocol.exited.wait(), KILL_GRACE_SECONDS)
-    _killpg(pgid, signal.SIGKILL)
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(protocol.exited.wait(), KILL_GRACE_SECONDS)
+    finally:  # even if cancelled again while waiting: nothing of the group survives
+        _killpg(pgid, signal.SIGKILL)
     await protocol.exited.wait()
 
 
@@ -176,15 +178,42 @@ async def _finish_readers(
     if pending:
         _killpg(proc.pid, signal.SIGKILL)
         _, pending = await asyncio.wait(pending, timeout=DRAIN_GRACE_SECONDS)
-    for task in pending:  # a process escaped the group and holds the pipe: stop reading
-        task.cancel()
-    await asyncio.gather(*readers, return_exceptions=True)
-    if pending:
-        transport = getattr(proc, "_transport", None)
-        if transport is not None:
-            transport.close()
+    if pending:  # a process escaped the group and holds the pipe: stop reading
+        _abandon(proc, list(pending))
+        await asyncio.gather(*readers, return_exceptions=True)
     else:
         await proc.wait()  # pipes closed and exit seen: returns at once
+
+
+_cleanups: set[asyncio.Task[None]] = set()  # kills still in progress after a double cancel
+
+
+async def wait_for_cleanups() -> None:
+    """Wait until kills that outlived their command (cancelled twice) are done; for an
+    orderly shutdown before the event loop closes."""
+    while _cleanups:
+        await asyncio.gather(*_cleanups, return_exceptions=True)
+
+
+async def _cleanup(
+    proc: asyncio.subprocess.Process, protocol: _Protocol, readers: list[asyncio.Task[None]]
+) -> None:
+    try:
+        await _kill_group(proc, protocol)
+        await _finish_readers(proc, readers)
+    except asyncio.CancelledError:  # the loop is closing: do what needs no waiting
+        _abandon(proc, readers)
+        raise
+
+
+def _abandon(proc: asyncio.subprocess.Process, readers: list[asyncio.Task[None]]) -> None:
+    """Synchronous last resort: kill the group, stop reading, close the pipes."""
+    _killpg(proc.pid, signal.SIGKILL)
+    for task in readers:
+        task.cancel()
+    transport = getattr(proc, "_transport", None)
+    if transport is not None:
+        transport.close()
 
 
 def _exit_code(returncode: int | None) -> int:
@@ -247,8 +276,11 @@ async def run_command(
             await _kill_group(proc, protocol)
         await _finish_readers(proc, readers)
     except asyncio.CancelledError:
-        await _kill_group(proc, protocol)
-        await _finish_readers(proc, readers)
+        cleanup = asyncio.create_task(_cleanup(proc, protocol, readers))
+        _cleanups.add(cleanup)
+        cleanup.add_done_callback(_cleanups.discard)
+        with contextlib.suppress(asyncio.CancelledError):  # cancelled again: it goes on alone
+            await asyncio.shield(cleanup)
         raise
     head, tail = both.parts()
     return CommandResult(
