@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 from pathlib import Path
 
@@ -51,9 +53,20 @@ def test_kill_9_leaves_a_valid_rollout_that_resumes(
     model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
 ) -> None:
     write_config(codex_home, model_server.base_url)
-    model_server.push(
-        Turn(text="", tool_calls=[ToolCall("shell", {"command": ["sleep", "300"]})]),
-    )
+    pidfile = repo.parent / "orphan.pid"
+    sleeper = ["bash", "-c", f"echo $$ > {pidfile}; exec sleep 300"]
+    model_server.push(Turn(tool_calls=[ToolCall("shell", {"command": sleeper})]))
+    try:
+        _kill_and_resume(model_server, codex_home, repo, env)
+    finally:  # kill -9 leaves the command orphaned (its own process group): clean up
+        if pidfile.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(pidfile.read_text()), signal.SIGKILL)
+
+
+def _kill_and_resume(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
+) -> None:
     run = Running(["exec", "--json", "remember the word PAPAYA"], cwd=repo, env=env)
     started = run.read_until(lambda line: line["type"] == "thread.started")
     run.read_until(is_command_start)
