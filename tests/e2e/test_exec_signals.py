@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
+import time
 from pathlib import Path
 
 from tests.e2e.harness import Running, codex, user_texts, write_config
@@ -21,33 +23,44 @@ def is_command_start(line: dict[str, object]) -> bool:
     )
 
 
+def read_pid_from_fifo(fifo: Path, timeout: float) -> int:
+    """The pid a command writes into ``fifo`` (event-driven: select, with a bound)."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        data = b""
+        deadline = time.monotonic() + timeout
+        while not data.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(0.0, left))
+            if not ready:
+                raise TimeoutError(f"no pid in {fifo} within {timeout}s")
+            data += os.read(fd, 64)
+        return int(data)
+    finally:
+        os.close(fd)
+
+
 def test_sigint_interrupts_the_turn_and_exits_130(
     model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
 ) -> None:
     write_config(codex_home, model_server.base_url)
-    pidfile = repo / "sleeper.pid"
+    fifo = repo.parent / "sleeper.fifo"
+    os.mkfifo(fifo)
+    sleeper = ["bash", "-c", f"echo $$ > {fifo}; exec sleep 300"]
     model_server.push(
-        Turn(
-            tool_calls=[
-                ToolCall(
-                    "shell", {"command": ["bash", "-c", f"echo $$ > {pidfile}; exec sleep 300"]}
-                )
-            ]
-        ),
+        Turn(tool_calls=[ToolCall("shell", {"command": sleeper})]),
         Turn(text="should not be needed"),
     )
     run = Running(["exec", "--json", "go"], cwd=repo, env=env, timeout=60)
     run.read_until(is_command_start)
+    pid = read_pid_from_fifo(fifo, timeout=30)  # the command is running now
     run.proc.send_signal(signal.SIGINT)
     res = run.finish(timeout=30)
     assert res.rc == 130, res.err
     assert res.types()[-1] == "turn.failed"
     assert res.events[-1]["error"]["message"] == "turn interrupted"
-    text = pidfile.read_text().strip() if pidfile.exists() else ""
-    if text:  # the command got as far as writing its pid: it must be gone
-        pid = int(text)
-        stat = Path(f"/proc/{pid}/stat")
-        assert not stat.exists() or stat.read_text().split(") ")[1][:1] == "Z"
+    stat = Path(f"/proc/{pid}/stat")
+    assert not stat.exists() or stat.read_text().split(") ")[1][:1] == "Z"  # killed
 
 
 def test_kill_9_leaves_a_valid_rollout_that_resumes(
