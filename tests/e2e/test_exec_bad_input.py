@@ -109,7 +109,8 @@ def test_invalid_json_arguments_and_unknown_tool(
     body = model_server.model_requests[1].body
     assert body is not None
     bad_json, unknown = function_outputs(body)
-    assert bad_json and "teleport" in unknown
+    assert "shell" in bad_json and "JSON" in bad_json
+    assert unknown == "unsupported call: teleport"
     assert res.items("agent_message")[-1]["text"] == "recovered"
 
 
