@@ -65,7 +65,7 @@ def test_auto_compaction_replaces_history_when_usage_crosses_the_limit(tmp_path:
     assert "<request>\nfix the bug in app.py\n</request>" in summary
     assert "- [completed] inspect\n- [in_progress] fix" in summary
     assert "Files changed with apply_patch so far:\nsrc/app.py" in summary
-    assert [t.name for t in after.tools] == ["shell", "update_plan"]
+    assert [t.name for t in after.tools] == ["shell", "update_plan", "apply_patch"]
 
 
 def test_no_compaction_below_the_limit(tmp_path: Path) -> None:

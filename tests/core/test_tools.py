@@ -1,66 +1,14 @@
-"""Tool pieces on their own: the apply_patch seam and the model-visible output format."""
+"""Tool pieces on their own: the model-visible output format, shell arguments.
+
+apply_patch through shell and as a tool: ``test_apply_patch_tool.py``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
-
 from pycodex.core.exec_output import format_exec_output, truncate_head_tail
-from pycodex.core.tools.apply_patch import NOT_AVAILABLE, extract_patch
-from pycodex.models.scripted import reply, shell_call
 from pycodex.sandbox.spawn import CommandResult
-from tests.core.harness import make_config, outputs, run, start, turn
-
-PATCH = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n"
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["apply_patch", PATCH],
-        ["applypatch", PATCH],
-        ["apply_patch", f"<<'EOF'\n{PATCH}EOF\n"],
-        ["bash", "-lc", f"apply_patch <<'EOF'\n{PATCH}EOF\n"],
-        ["bash", "-lc", f'apply_patch <<"PATCH"\n{PATCH}PATCH'],
-        ["sh", "-c", f"apply_patch <<EOF\n{PATCH}EOF"],
-    ],
-)
-def test_patch_invocations_are_recognised(argv: list[str]) -> None:
-    assert extract_patch(argv) == PATCH
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["bash", "-lc", "echo apply_patch"],
-        ["bash", "-lc", "cat <<'EOF'\nx\nEOF"],
-        ["apply_patch"],
-        ["python", "apply_patch"],
-        ["bash", "-lc", f"cd x && apply_patch <<'EOF'\n{PATCH}EOF"],
-    ],
-)
-def test_other_commands_are_not_patches(argv: list[str]) -> None:
-    assert extract_patch(argv) is None
-
-
-def test_patch_in_shell_goes_to_the_seam_and_runs_nothing(tmp_path: Path) -> None:
-    async def scenario():
-        codex, model = await start(
-            make_config(tmp_path),
-            [
-                shell_call(["bash", "-lc", f"apply_patch <<'EOF'\n{PATCH}EOF\n"], call_id="p"),
-                reply("ok"),
-            ],
-        )
-        msgs = await turn(codex, "add a file")
-        return msgs, model
-
-    msgs, model = run(scenario)
-    assert outputs(model.prompts[1]) == {"p": NOT_AVAILABLE}
-    assert not (tmp_path / "work" / "a.txt").exists()
-    assert not any(m.type == "exec_command_begin" for m in msgs)
 
 
 def _result(text: str, **kw: object) -> CommandResult:

@@ -77,7 +77,7 @@ def test_shell_call_output_reaches_the_next_request(tmp_path: Path) -> None:
     assert "".join(m.delta for m in msgs if isinstance(m, AgentMessageDelta)) == "done"
     first_prompt, second = model.prompts
     assert first_prompt.instructions == default_base_instructions()
-    assert [t.name for t in first_prompt.tools] == ["shell", "update_plan"]
+    assert [t.name for t in first_prompt.tools] == ["shell", "update_plan", "apply_patch"]
     result = exec_json(second, "c1")
     assert result["output"] == "hi\n" and result["metadata"]["exit_code"] == 0
     assert isinstance(result["metadata"]["duration_seconds"], float)

@@ -1,2 +1,2 @@
-"""Tools offered to the model and their handlers: ``shell``, ``update_plan``, the apply_patch
-seam. ``router.dispatch`` turns a call item into its output item."""
+"""Tools offered to the model and their handlers: ``shell``, ``update_plan``,
+``apply_patch``. ``router.dispatch`` turns a call item into its output item."""

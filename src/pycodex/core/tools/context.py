@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pycodex.core.approvals import ApprovalBroker
+from pycodex.core.turn_diff import TurnDiffTracker
 from pycodex.protocol.events import EventMsg
 from pycodex.protocol.items import Plan
 from pycodex.protocol.policy import AskForApproval
@@ -35,3 +36,4 @@ class ToolContext:
     set_plan: Callable[[Plan], None]
     default_timeout_ms: int = DEFAULT_SHELL_TIMEOUT_MS
     keep_full_output: Callable[[str, CommandResult], None] = _ignore_output  # session file
+    turn_diff: TurnDiffTracker = field(default_factory=TurnDiffTracker)  # one per turn

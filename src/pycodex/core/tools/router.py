@@ -10,10 +10,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pycodex.core.tools.apply_patch import handle_apply_patch_tool
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
 from pycodex.core.tools.plan import handle_update_plan
 from pycodex.core.tools.shell import ShellParams, handle_shell, run_shell
-from pycodex.core.tools.specs import SHELL, UPDATE_PLAN
+from pycodex.core.tools.specs import APPLY_PATCH, SHELL, UPDATE_PLAN
 from pycodex.protocol.items import FunctionCallItem, FunctionCallOutputItem, LocalShellCallItem
 
 Handler = Callable[[ToolContext, str, dict[str, Any]], Awaitable[str]]
@@ -48,6 +49,10 @@ async def dispatch(ctx: ToolContext, call: ToolCallItem) -> FunctionCallOutputIt
     if isinstance(call, LocalShellCallItem):
         params = ShellParams(call.command, call.workdir, call.timeout_ms)
         return FunctionCallOutputItem(call.call_id, await run_shell(ctx, call.call_id, params))
+    if call.name == APPLY_PATCH:  # its raw arguments: a bare patch is accepted too
+        return FunctionCallOutputItem(
+            call.call_id, await handle_apply_patch_tool(ctx, call.call_id, call.arguments)
+        )
     handler = HANDLERS.get(call.name)
     if handler is None:
         return FunctionCallOutputItem(call.call_id, f"unsupported call: {call.name}")

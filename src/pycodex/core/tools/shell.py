@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pycodex.apply_patch import extract_patch_from_argv
 from pycodex.core.approvals import exec_needs_approval
 from pycodex.core.exec_output import format_exec_output
-from pycodex.core.tools.apply_patch import extract_patch, handle_apply_patch
+from pycodex.core.tools.apply_patch import apply_patch_call
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
 from pycodex.protocol.events import (
     ExecApprovalRequest,
@@ -64,9 +65,10 @@ def parse_shell_args(args: dict[str, Any]) -> ShellParams:
 
 async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
     cwd = ctx.cwd / params.workdir if params.workdir else ctx.cwd  # absolute workdir wins
-    patch = extract_patch(params.command)
-    if patch is not None:
-        return await handle_apply_patch(ctx, call_id, patch, cwd)
+    invocation = extract_patch_from_argv(params.command)
+    if invocation is not None:  # a patch, not a program: applied in-process, nothing spawned
+        patch_cwd = cwd / invocation.workdir if invocation.workdir else cwd  # `cd DIR && ...`
+        return await apply_patch_call(ctx, call_id, invocation.patch, patch_cwd)
     if exec_needs_approval(ctx.approval_policy, ctx.sandbox.mode, params.command):
         decision = await ctx.approvals.request(
             call_id,

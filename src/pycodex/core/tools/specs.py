@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pycodex.apply_patch import TOOL_NAME, tool_definition
 from pycodex.models.base import FunctionTool
 from pycodex.protocol.policy import AskForApproval
 
 SHELL = "shell"
 UPDATE_PLAN = "update_plan"
+APPLY_PATCH = TOOL_NAME
 
 
 def shell_tool(approval: AskForApproval) -> FunctionTool:
@@ -108,5 +110,19 @@ def update_plan_tool() -> FunctionTool:
     )
 
 
+def apply_patch_tool() -> FunctionTool:
+    """``apply_patch`` as a function tool; its text lives beside the grammar in the library."""
+    spec = tool_definition()
+    return FunctionTool(
+        name=spec["name"],
+        description=spec["description"],
+        parameters=spec["parameters"],
+        strict=spec["strict"],
+    )
+
+
 def default_tools(approval: AskForApproval) -> tuple[FunctionTool, ...]:
-    return (shell_tool(approval), update_plan_tool())
+    """Every model gets ``apply_patch`` as a tool (SPEC §4): a patch in a JSON string needs
+    no shell quoting, so it is the most reliable way to send one. Models trained to send
+    patches through ``shell`` keep working: those calls are recognised too."""
+    return (shell_tool(approval), update_plan_tool(), apply_patch_tool())

@@ -1,0 +1,222 @@
+"""The turn diff: everything the patches of one turn changed, as one git-style diff.
+
+Before a patch is applied, ``TurnDiffTracker.before_patch`` remembers the content of every
+file it touches as it was before the turn first changed it (or that it did not exist); a
+move is followed, so ``a.py`` moved to ``b.py`` and then edited shows as one rename with the
+combined edit. ``unified_diff`` then compares each baseline with the file now on disk.
+
+The output is what ``git diff`` prints (``diff --git a/P b/P``, ``new file mode`` /
+``deleted file mode`` / ``rename from``/``rename to``, ``index`` lines with git blob hashes,
+``---``/``+++``, hunks with 3 lines of context, ``\\ No newline at end of file``), so it can
+be fed to ``git apply``. Paths are relative to the git root (the cwd outside a repository);
+a file outside that root keeps its absolute path.
+
+Pure: the module does no I/O of its own. Callers pass ``read``, a function giving the current
+``FileState`` of a path (``read_file_state`` is the real one), so the diff logic is tested
+with plain dicts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import stat
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pycodex.protocol.events import FileChange
+
+REGULAR = "100644"
+EXECUTABLE = "100755"
+CONTEXT_LINES = 3
+AUTOJUNK_ABOVE = 4000  # lines; difflib's exact matching is quadratic in the worst case
+_NULL_HASH = "0000000"
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """A file's bytes and git mode (``100644`` or ``100755``)."""
+
+    data: bytes
+    mode: str = REGULAR
+
+
+Reader = Callable[[Path], FileState | None]
+
+
+def read_file_state(path: Path) -> FileState | None:
+    """The real reader: ``None`` when ``path`` is absent or not a regular file."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return FileState(data, EXECUTABLE if info.st_mode & 0o111 else REGULAR)
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One file followed through the turn: where it started, what it held, where it is."""
+
+    origin: Path
+    baseline: FileState | None
+    current: Path | None  # None: moved over by another file (treated as deleted)
+
+
+@dataclass(slots=True)
+class TurnDiffTracker:
+    """Per-turn baselines of the files patches touched. Not thread-safe; one per turn."""
+
+    root: Path | None = None  # paths are shown relative to this (git root, else cwd)
+    emitted: str = ""  # the diff last sent out, so an unchanged diff is not sent again
+    _entries: list[_Entry] = field(default_factory=list)
+
+    def _at(self, path: Path) -> _Entry | None:
+        for entry in self._entries:
+            if entry.current == path:
+                return entry
+        return None
+
+    def before_patch(
+        self, paths: Iterable[Path], changes: dict[str, FileChange], read: Reader
+    ) -> None:
+        """Call just before applying a patch that touches ``paths`` (absolute) with
+        ``changes`` (keyed by absolute path): baselines new paths, then follows moves."""
+        created: list[_Entry] = []
+        for path in [*paths, *(Path(p) for p in changes)]:
+            if self._at(path) is None:
+                created.append(_Entry(path, read(path), path))
+                self._entries.append(created[-1])
+        for source, change in changes.items():
+            if change.move_path is None:
+                continue
+            mover = self._at(Path(source))
+            target = Path(change.move_path)
+            if mover is None or target == mover.current:
+                continue
+            occupant = self._at(target)
+            if occupant is not None:  # absent on disk (moves never clobber)
+                if occupant.baseline is None or any(occupant is e for e in created):
+                    self._entries = [e for e in self._entries if e is not occupant]
+                else:
+                    occupant.current = None
+            mover.current = target
+
+    @property
+    def touched(self) -> bool:
+        return bool(self._entries)
+
+    def unified_diff(self, read: Reader) -> str:
+        """The cumulative diff of the turn so far ("" when everything is back as it was)."""
+        parts: list[tuple[str, str]] = []
+        for entry in self._entries:
+            new = read(entry.current) if entry.current is not None else None
+            old_name = self._display(entry.origin)
+            new_name = self._display(entry.current) if entry.current is not None else old_name
+            if new is None:
+                new_name = old_name
+            text = file_diff(old_name, new_name, entry.baseline, new)
+            if text:
+                parts.append((old_name, text))
+        parts.sort(key=lambda part: part[0])
+        return "".join(text for _, text in parts)
+
+    def _display(self, path: Path) -> str:
+        if self.root is not None and path.is_relative_to(self.root):
+            return path.relative_to(self.root).as_posix()
+        return path.as_posix()
+
+
+def blob_hash(data: bytes) -> str:
+    """Git's object id of a blob holding ``data`` (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _short(state: FileState | None) -> str:
+    return blob_hash(state.data)[:7] if state is not None else _NULL_HASH
+
+
+def _is_binary(data: bytes) -> bool:
+    if b"\0" in data:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def file_diff(old_name: str, new_name: str, old: FileState | None, new: FileState | None) -> str:
+    """The ``diff --git`` section turning ``old`` (at ``old_name``) into ``new`` (at
+    ``new_name``); ``None`` is an absent file. "" when there is no difference."""
+    renamed = old is not None and new is not None and old_name != new_name
+    if old is None and new is None:
+        return ""
+    if old == new and not renamed:
+        return ""
+    header = [f"diff --git a/{old_name} b/{new_name}\n"]
+    if old is None:
+        assert new is not None
+        header.append(f"new file mode {new.mode}\n")
+    elif new is None:
+        header.append(f"deleted file mode {old.mode}\n")
+    else:
+        if old.mode != new.mode:
+            header += [f"old mode {old.mode}\n", f"new mode {new.mode}\n"]
+        if renamed:
+            header += [f"rename from {old_name}\n", f"rename to {new_name}\n"]
+    if old is not None and new is not None and old.data == new.data:
+        return "".join(header)  # a pure rename or mode change: no content lines
+    index = f"index {_short(old)}..{_short(new)}"
+    if old is not None and new is not None and old.mode == new.mode:
+        index += f" {old.mode}"
+    header.append(index + "\n")
+    a_label = f"a/{old_name}" if old is not None else "/dev/null"
+    b_label = f"b/{new_name}" if new is not None else "/dev/null"
+    old_data = old.data if old is not None else b""
+    new_data = new.data if new is not None else b""
+    if _is_binary(old_data) or _is_binary(new_data):
+        header.append(f"Binary files {a_label} and {b_label} differ\n")
+        return "".join(header)
+    header += [f"--- {a_label}\n", f"+++ {b_label}\n"]
+    old_lines = old_data.decode("utf-8").splitlines(keepends=True)
+    new_lines = new_data.decode("utf-8").splitlines(keepends=True)
+    return "".join(header) + hunks(old_lines, new_lines)
+
+
+def _range(start: int, count: int) -> str:
+    """``start,count`` as git writes it: ``,1`` left out, an empty range starts one before."""
+    if count == 1:
+        return str(start + 1)
+    if count == 0:
+        return f"{start},0"
+    return f"{start + 1},{count}"
+
+
+def _line(prefix: str, text: str) -> str:
+    if text.endswith("\n"):
+        return prefix + text
+    return prefix + text + "\n" + NO_NEWLINE
+
+
+def hunks(old: Sequence[str], new: Sequence[str], context: int = CONTEXT_LINES) -> str:
+    """The ``@@`` hunks turning ``old`` into ``new`` (lines with their endings)."""
+    out: list[str] = []
+    # Exact (no "popular line" heuristic) unless the files are big enough for it to matter.
+    big = len(old) + len(new) > AUTOJUNK_ABOVE
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=big)
+    for group in matcher.get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        i1, i2, j1, j2 = first[1], last[2], first[3], last[4]
+        out.append(f"@@ -{_range(i1, i2 - i1)} +{_range(j1, j2 - j1)} @@\n")
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                out += [_line(" ", text) for text in old[a1:a2]]
+                continue
+            out += [_line("-", text) for text in old[a1:a2]]
+            out += [_line("+", text) for text in new[b1:b2]]
+    return "".join(out)
