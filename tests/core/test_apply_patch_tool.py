@@ -21,6 +21,8 @@ from pycodex.protocol.events import (
     PatchApplyBegin,
     PatchApplyEnd,
     TurnDiff,
+    file_changes_to_codex_json,
+    msg_to_json,
 )
 from pycodex.protocol.items import LocalShellCallItem
 from pycodex.protocol.policy import AskForApproval
@@ -270,3 +272,23 @@ def test_commands_that_only_mention_apply_patch_still_run(tmp_path: Path) -> Non
     assert (work / "here.txt").read_text() == "*** Begin Patch\n"
     assert kinds(msgs).count("exec_command_begin") == 2
     assert "patch_apply_begin" not in kinds(msgs)
+
+
+def test_changes_in_codex_wire_shape() -> None:
+    changes = {
+        "/w/a.txt": FileChange("add", content="hi\n"),
+        "/w/b.txt": FileChange("delete"),
+        "/w/c.txt": FileChange("update", unified_diff="@@ -1 +1 @@\n-x\n+y\n"),
+        "/w/d.txt": FileChange("update", unified_diff="", move_path="/w/e.txt"),
+    }
+    assert file_changes_to_codex_json(changes) == {
+        "/w/a.txt": {"add": {"content": "hi\n"}},
+        "/w/b.txt": "delete",
+        "/w/c.txt": {"update": {"unified_diff": "@@ -1 +1 @@\n-x\n+y\n", "move_path": None}},
+        "/w/d.txt": {"update": {"unified_diff": "", "move_path": "/w/e.txt"}},
+    }
+    # The default event JSON keeps its flat form.
+    flat = msg_to_json(PatchApplyBegin("c", True, {"/w/b.txt": FileChange("delete")}))
+    assert flat["changes"] == {
+        "/w/b.txt": {"kind": "delete", "content": None, "unified_diff": None, "move_path": None}
+    }

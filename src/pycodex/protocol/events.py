@@ -289,3 +289,21 @@ def msg_to_json(msg: EventMsg) -> JsonObject:
 
 def event_to_json(event: Event) -> JsonObject:
     return {"id": event.id, "msg": msg_to_json(event.msg)}
+
+
+def file_change_to_codex_json(change: FileChange) -> JsonObject | str:
+    """One change in Codex's externally tagged form (reference §3.4): ``{"add": {"content"}}``,
+    ``"delete"`` (a bare string, as v0.20 sends it), or ``{"update": {"unified_diff",
+    "move_path"}}``."""
+    if change.kind == "add":
+        return {"add": {"content": change.content or ""}}
+    if change.kind == "delete":
+        return "delete"
+    return {"update": {"unified_diff": change.unified_diff or "", "move_path": change.move_path}}
+
+
+def file_changes_to_codex_json(changes: dict[str, FileChange]) -> JsonObject:
+    """``changes`` (path -> ``FileChange``) as Codex puts them in ``patch_apply_begin`` and
+    ``apply_patch_approval_request``, for wires that must match Codex byte for byte (the MCP
+    server's elicitations). ``msg_to_json`` keeps our flat ``{"kind", ...}`` form."""
+    return {path: file_change_to_codex_json(change) for path, change in changes.items()}
