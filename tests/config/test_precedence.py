@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from pycodex.config.overrides import CliOverrides
+from pycodex.protocol.errors import ConfigError
 from pycodex.protocol.policy import AskForApproval, SandboxMode
 
-from ._support import load
+from ._support import flags, load
 
 FILE = "config.toml:1"
 PROFILE = "profile p (config.toml:5)"
@@ -213,3 +214,25 @@ def test_cd_flag_sets_the_session_cwd(tmp_path: Path) -> None:
     loaded = load(tmp_path / "home", overrides=CliOverrides(cwd=Path("work")), cwd=tmp_path)
     assert loaded.config.cwd == (tmp_path / "work").resolve()
     assert loaded.origins["cwd"] == "flag --cd"
+
+
+@pytest.mark.parametrize(
+    ("text", "override", "where"),
+    [
+        (None, "approval_policy=bogus", "-c approval_policy=bogus"),
+        ('approval_policy = "sometimes"\n', None, "config.toml:1"),
+        ('profile = "p"\n[profiles.p]\napproval_policy = "x"\n', None, "config.toml:3"),
+    ],
+)
+def test_a_bad_value_hidden_by_a_stronger_layer_is_still_an_error(
+    tmp_path: Path, text: str | None, override: str | None, where: str
+) -> None:
+    """`codex exec` forces approval `never`; a bad configured value must not pass silently."""
+    forced = flags(
+        *([override] if override else []),
+        approval_policy=AskForApproval.ON_REQUEST,
+        forced_approval_policy=AskForApproval.NEVER,
+    )
+    with pytest.raises(ConfigError, match="expected one of untrusted") as err:
+        load(tmp_path, text, overrides=forced)
+    assert str(err.value).startswith(where)

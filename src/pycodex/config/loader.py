@@ -28,7 +28,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -88,13 +88,19 @@ def load_config(
         [builtin_layer(env), file_layer, profile_layer, cli_layer, _flags_layer(overrides)]
     )
 
-    def fail(path: KeyPath, message: str, expected: str, found: str) -> NoReturn:
-        raise _located(merged.origins, path, message, expected, found)
-
-    checked = check(merged.values, ROOT, (), fail)
+    # Every source is checked on its own first, so a bad value is reported even where a
+    # stronger layer hides it (`exec -c approval_policy=bogus` must not pass silently).
+    for layer in (file_layer, profile_layer, cli_layer):
+        check(layer.values, ROOT, (), _fail_in(layer))
+    checked = check(merged.values, ROOT, (), _fail_in(merged))
     session_cwd = _session_cwd(cwd, overrides.cwd)
     config = build_config(
-        checked, merged.origins, codex_home=codex_home, cwd=session_cwd, env=env, fail=fail
+        checked,
+        merged.origins,
+        codex_home=codex_home,
+        cwd=session_cwd,
+        env=env,
+        fail=_fail_in(merged),
     )
     origins = effective_origins(checked, merged.origins, config)
     origins["cwd"] = "flag --cd" if overrides.cwd is not None else "current directory"
@@ -259,6 +265,13 @@ def _flags_layer(o: CliOverrides) -> Layer:
             same_origin({"approval_policy": AskForApproval(o.forced_approval_policy).value}, forced)
         )
     return merge_layers(parts)
+
+
+def _fail_in(layer: Layer) -> Callable[[KeyPath, str, str, str], NoReturn]:
+    def fail(path: KeyPath, message: str, expected: str, found: str) -> NoReturn:
+        raise _located(layer.origins, path, message, expected, found)
+
+    return fail
 
 
 def _session_cwd(cwd: Path, flag: Path | None) -> Path:
