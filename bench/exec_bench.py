@@ -51,7 +51,12 @@ class Numbers:
     runs: int
 
 
+_OTHER: list[str] = []  # --codex: another CLI to measure the same way (e.g. the real Codex)
+
+
 def _codex() -> list[str]:
+    if _OTHER:
+        return list(_OTHER)
     script = REPO / ".venv" / "bin" / "codex"
     venv_python = REPO / ".venv" / "bin" / "python"
     if script.exists():
@@ -81,10 +86,15 @@ def _setup(root: Path, base_url: str) -> tuple[Path, dict[str, str]]:
     return repo, env
 
 
+def _exec_flags() -> list[str]:
+    # --ephemeral is ours (and newer Codex's); v0.20 does not know it.
+    return ["exec", "--json"] if _OTHER else ["exec", "--json", "--ephemeral"]
+
+
 def first_request_ms() -> float:
     with ScriptedModelServer([Turn(text="ok")]) as server, tempfile.TemporaryDirectory() as tmp:
         repo, env = _setup(Path(tmp), server.base_url)
-        argv = [*_codex(), "exec", "--json", "--ephemeral", "hi"]
+        argv = [*_codex(), *_exec_flags(), "hi"]
         t0 = time.time()
         proc = subprocess.run(argv, cwd=repo, env=env, capture_output=True, timeout=60, check=False)
         if proc.returncode != 0:
@@ -104,7 +114,7 @@ def turns_run(turns: int) -> tuple[float, float, float]:
         rss_file = Path(tmp) / "rss"
         time_bin = shutil.which("time") or "/usr/bin/time"
         argv = [time_bin, "-f", "%M", "-o", str(rss_file), *_codex()]
-        argv += ["exec", "--json", "--ephemeral", "go"]
+        argv += [*_exec_flags(), "go"]
         t0 = time.time()
         proc = subprocess.run(
             argv, cwd=repo, env=env, capture_output=True, timeout=600, check=False
@@ -145,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--turns", type=int, default=50)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--codex", metavar="CMD", help="measure another CLI binary instead")
     args = parser.parse_args(argv)
+    if args.codex:
+        _OTHER[:] = [args.codex]
     numbers = measure(args.runs, args.turns)
     if args.json:
         print(json.dumps(asdict(numbers)))
