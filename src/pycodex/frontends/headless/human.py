@@ -127,6 +127,7 @@ class HumanRenderer:
         self._commands: dict[str, tuple[str, ...]] = {}
         self._pending_message: str | None = None
         self._mcp_started: dict[str, str] = {}
+        self._patch_started: dict[str, datetime] = {}
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -206,18 +207,17 @@ class HumanRenderer:
             case ExecApprovalRequest():
                 self._cell(f"{s.red}declined{s.reset} {shlex.join(msg.command)} (approval: never)")
             case PatchApplyBegin():
-                body = "\n".join(f"{c.kind[0].upper()} {p}" for p, c in msg.changes.items())
+                self._patch_started[msg.call_id] = self._now.now()
+                approved = str(msg.auto_approved).lower()
                 self._cell(
-                    f"{s.magenta}{s.bold}apply_patch{s.reset} auto_approved={msg.auto_approved}:",
-                    body,
+                    f"{s.magenta}{s.bold}apply_patch{s.reset} auto_approved={approved}:",
+                    self._changes(msg),
                 )
             case PatchApplyEnd():
-                verdict = (
-                    f"{s.green}succeeded{s.reset}" if msg.success else f"{s.red}failed{s.reset}"
-                )
-                self._cell(f"{s.bold}apply_patch{s.reset} {verdict}:", msg.stdout or msg.stderr)
+                self._patch_end(msg)
             case TurnDiff():
-                self._cell(f"{s.magenta}{s.bold}turn diff:{s.reset}", msg.unified_diff)
+                diff = self._color_diff(msg.unified_diff) if msg.unified_diff else "(no changes)"
+                self._cell(f"{s.magenta}{s.bold}turn diff:{s.reset}", diff)
             case _:
                 self._on_tool_event(event)
 
@@ -264,6 +264,54 @@ class HumanRenderer:
                 f"{s.red}{s.bold}{cmd}{s.reset} {s.red}exited {msg.exit_code} in {ms}ms:{s.reset}"
             )
         output = head_lines(msg.aggregated_output)
+        self._cell(title, f"{s.dim}{output}{s.reset}" if output else None)
+
+    def _changes(self, msg: PatchApplyBegin) -> str:
+        """Per file: ``A``/``D``/``M`` and the path, then the new content or the diff."""
+        s = self.s
+        lines: list[str] = []
+        for path, change in msg.changes.items():
+            if change.kind == "add":
+                lines.append(f"{s.bold}A {path}{s.reset}")
+                content = head_lines(change.content or "")
+                lines += [f"{s.green}+{line}{s.reset}" for line in content.splitlines()]
+            elif change.kind == "delete":
+                lines.append(f"{s.bold}D {path}{s.reset}")
+            else:
+                moved = f" -> {change.move_path}" if change.move_path else ""
+                lines.append(f"{s.bold}M {path}{moved}{s.reset}")
+                if change.unified_diff:
+                    lines.append(self._color_diff(change.unified_diff).rstrip("\n"))
+        return "\n".join(lines)
+
+    def _color_diff(self, diff: str) -> str:
+        s = self.s
+        if not s.reset:
+            return diff
+        out: list[str] = []
+        for line in diff.splitlines():
+            if line.startswith(
+                ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file")
+            ):
+                out.append(f"{s.bold}{line}{s.reset}")
+            elif line.startswith("@@"):
+                out.append(f"{s.cyan}{line}{s.reset}")
+            elif line.startswith("+"):
+                out.append(f"{s.green}{line}{s.reset}")
+            elif line.startswith("-"):
+                out.append(f"{s.red}{line}{s.reset}")
+            else:
+                out.append(line)
+        return "\n".join(out) + "\n"
+
+    def _patch_end(self, msg: PatchApplyEnd) -> None:
+        s = self.s
+        started = self._patch_started.pop(msg.call_id, None)
+        ms = round((self._now.now() - started).total_seconds() * 1000) if started else 0
+        code = 0 if msg.success else 1
+        color = s.green if msg.success else s.red
+        title = f"{color}{s.bold}apply_patch{s.reset} {color}exited {code} in {ms}ms:{s.reset}"
+        output = ((msg.stdout if msg.success else msg.stderr) or msg.stdout or msg.stderr).rstrip()
         self._cell(title, f"{s.dim}{output}{s.reset}" if output else None)
 
     def _plan(self, msg: PlanUpdate) -> None:
