@@ -132,6 +132,19 @@ def test_a_new_file_at_a_moved_away_path_is_a_separate_add() -> None:
     assert "+fresh\n" in diff
 
 
+def test_added_then_moved_is_an_add_at_the_final_path() -> None:
+    disk = Disk({})
+    tracker = TurnDiffTracker(root=ROOT)
+    _patch(tracker, disk, "draft.md")
+    disk["draft.md"] = b"text\n"
+    _patch(tracker, disk, moves={"draft.md": "final.md"})
+    disk["draft.md"] = None
+    disk["final.md"] = b"text\n"
+    diff = tracker.unified_diff(disk.read)
+    assert diff.startswith("diff --git a/final.md b/final.md\nnew file mode 100644\n")
+    assert "draft" not in diff
+
+
 def test_moved_then_deleted_is_a_deletion_of_the_original() -> None:
     disk = Disk({"a": b"x\n"})
     tracker = TurnDiffTracker(root=ROOT)

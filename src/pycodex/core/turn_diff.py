@@ -118,7 +118,9 @@ class TurnDiffTracker:
             old_name = self._display(entry.origin)
             new_name = self._display(entry.current) if entry.current is not None else old_name
             if new is None:
-                new_name = old_name
+                new_name = old_name  # gone: a deletion where it started
+            if entry.baseline is None:
+                old_name = new_name  # created this turn: an addition where it is now
             text = file_diff(old_name, new_name, entry.baseline, new)
             if text:
                 parts.append((old_name, text))
