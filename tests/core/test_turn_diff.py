@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pycodex.core.turn_diff import (
     EXECUTABLE,
@@ -267,3 +269,46 @@ def test_git_apply_reproduces_the_turn(tmp_path: Path) -> None:
         if p.is_file() and ".git" not in p.relative_to(repo).parts
     }
     assert got == after
+
+
+def _apply_hunks(old: list[str], text: str) -> list[str]:
+    """A minimal hunk applier (for checking ``hunks`` against random inputs)."""
+    out: list[str] = []
+    cursor = 0
+    last: list[str] | None = None  # the list the previous body line went to
+    for line in text.splitlines(keepends=True):
+        if line.startswith("@@"):
+            start = int(line.split()[1][1:].split(",")[0])
+            count = line.split()[1].split(",")
+            old_start = start - 1 if len(count) == 1 or count[1] != "0" else start
+            out += old[cursor:old_start]
+            cursor = old_start
+        elif line == "\\ No newline at end of file\n":
+            assert last is not None and last[-1].endswith("\n")
+            last[-1] = last[-1][:-1]
+        elif line[0] in " -":
+            assert old[cursor].rstrip("\n") == line[1:].rstrip("\n")
+            cursor += 1
+            if line[0] == " ":
+                out.append(line[1:])
+                last = out
+            else:
+                last = [line[1:]]
+        else:
+            out.append(line[1:])
+            last = out
+    return out + old[cursor:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d\n", "x", "\n", "e\r\n"]), max_size=30),
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "f\n", "y", "\n", "e\r\n"]), max_size=30),
+)
+def test_hunks_turn_old_into_new(old: list[str], new: list[str]) -> None:
+    # Only the last line may lack its newline, as in a real file.
+    old = [line if line.endswith("\n") else line + "\n" for line in old[:-1]] + old[-1:]
+    new = [line if line.endswith("\n") else line + "\n" for line in new[:-1]] + new[-1:]
+    text = hunks(old, new)
+    assert (text == "") == (old == new)
+    assert "".join(_apply_hunks(old, text)) == "".join(new)
