@@ -1,26 +1,90 @@
-"""`codex sandbox` and `codex debug landlock|seatbelt` (the sandbox issue fills this)."""
+"""`codex sandbox` and `codex debug landlock|seatbelt`: one command under the agent's sandbox.
+
+The command gets exactly what a model-run command gets: the policy from the configuration
+(``sandbox_mode``, ``[sandbox_workspace_write]``), the environment from
+``shell_environment_policy``, and the same ``prepare_launch``. Stdio is inherited; the exit
+status is the command's (128+N when signal N killed it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
-from pycodex.protocol.errors import CodexError
+from pycodex.protocol.errors import UsageError
+from pycodex.protocol.policy import SandboxMode
+
+EXIT_NOT_FOUND = 127
+EXIT_NOT_EXECUTABLE = 126
 
 
-def _unavailable() -> int:
-    raise CodexError("the OS sandbox is not available yet in this build")
+def _command(args: argparse.Namespace, usage: str) -> list[str]:
+    cmd = list(getattr(args, "cmd", None) or [])
+    if cmd and cmd[0] == "--":  # argparse.REMAINDER keeps the separator
+        cmd = cmd[1:]
+    if not cmd:
+        raise UsageError(f"a command is required: {usage} -- CMD...")
+    return cmd
+
+
+def _run(args: argparse.Namespace, cmd: list[str], mode: SandboxMode | None) -> int:
+    from pycodex.cli.common import config_from_args
+    from pycodex.core.exec_env import create_env
+    from pycodex.sandbox.launch import prepare_launch, run_foreground
+    from pycodex.sandbox.policy import policy_from_config
+
+    config = config_from_args(args)
+    policy = policy_from_config(config, mode)
+    env = create_env(
+        config.shell_environment_policy, os.environ, network_disabled=not policy.has_network
+    )
+    launch = prepare_launch(policy, cmd, cwd=config.cwd, env=env)
+    try:
+        return run_foreground(launch, cwd=config.cwd)
+    except FileNotFoundError:
+        sys.stderr.write(f"codex: command not found: {cmd[0]}\n")
+        return EXIT_NOT_FOUND
+    except PermissionError as exc:
+        sys.stderr.write(f"codex: cannot execute {cmd[0]}: {exc.strerror}\n")
+        return EXIT_NOT_EXECUTABLE
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
-    return _unavailable()
+    """`codex sandbox [-s MODE] [-c ...] -- CMD...`: the configured (or given) mode."""
+    return _run(args, _command(args, "codex sandbox"), None)
+
+
+def _debug_mode(args: argparse.Namespace) -> SandboxMode:
+    """v0.20's rule for `debug landlock|seatbelt`: read-only unless --full-auto."""
+    return SandboxMode.WORKSPACE_WRITE if args.full_auto else SandboxMode.READ_ONLY
 
 
 def run_debug_landlock(args: argparse.Namespace) -> int:
-    return _unavailable()
+    cmd = _command(args, "codex debug landlock [--full-auto]")
+    if sys.platform != "linux":
+        raise UsageError("`codex debug landlock` runs on Linux only (macOS: debug seatbelt)")
+    return _run(args, cmd, _debug_mode(args))
 
 
 def run_debug_seatbelt(args: argparse.Namespace) -> int:
-    return _unavailable()
+    """On macOS run CMD under the profile; elsewhere print the profile it would use."""
+    cmd = _command(args, "codex debug seatbelt [--full-auto]")
+    if sys.platform == "darwin":
+        return _run(args, cmd, _debug_mode(args))
+    from pycodex.cli.common import config_from_args
+    from pycodex.sandbox.policy import policy_from_config, writable_roots_for
+    from pycodex.sandbox.seatbelt import sandbox_exec_argv
+
+    config = config_from_args(args)
+    policy = policy_from_config(config, _debug_mode(args))
+    roots = writable_roots_for(policy, config.cwd, os.environ)
+    argv = sandbox_exec_argv(cmd, roots, network=policy.has_network)
+    profile_text, defines = argv[2], argv[3 : argv.index("--", 3)]
+    sys.stdout.write(profile_text)
+    sys.stdout.write("".join(f"; {d}\n" for d in defines))
+    sys.stderr.write("codex: Seatbelt runs on macOS only; the command was not run\n")
+    return 1
 
 
 def run_debug_help(args: argparse.Namespace) -> int:

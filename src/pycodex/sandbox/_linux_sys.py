@@ -1,0 +1,161 @@
+"""Raw Linux system calls through ctypes: the one place that knows numbers and libc.
+
+Why ctypes and not a compiled helper: everything the sandbox needs is a handful of syscalls
+with small structs, and a compiled helper would need a build step on every install. The
+functions here are called in the forked child (``preexec_fn``) too, so they never import,
+never log and only raise ``OSError`` built from ``errno``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+_prctl = _libc.prctl
+_prctl.restype = ctypes.c_int
+_prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+_mount = _libc.mount
+_mount.restype = ctypes.c_int
+_mount.argtypes = (
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_void_p,
+)
+_unshare = _libc.unshare
+_unshare.restype = ctypes.c_int
+_unshare.argtypes = (ctypes.c_int,)
+_capset = _libc.capset
+_capset.restype = ctypes.c_int
+_capset.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+
+# System calls numbered alike on every architecture (the unified table from 424 on).
+SYS_MOUNT_SETATTR = 442
+SYS_LANDLOCK_CREATE_RULESET = 444
+SYS_LANDLOCK_ADD_RULE = 445
+SYS_LANDLOCK_RESTRICT_SELF = 446
+
+# prctl options and values (linux/prctl.h, linux/securebits.h, linux/seccomp.h)
+PR_SET_SECCOMP = 22
+PR_GET_SECCOMP = 21
+PR_CAPBSET_DROP = 24
+PR_SET_SECUREBITS = 28
+PR_SET_NO_NEW_PRIVS = 38
+PR_GET_NO_NEW_PRIVS = 39
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+SECCOMP_MODE_FILTER = 2
+# NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE and every *_LOCKED bit: root is just a uid.
+SECUREBITS_LOCKED_DOWN = 0b1110_1111
+
+# unshare / clone flags and mount flags
+CLONE_NEWNS = 0x0002_0000
+CLONE_NEWUSER = 0x1000_0000
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+
+_LINUX_CAPABILITY_VERSION_3 = 0x2008_0522
+
+
+def machine() -> str:
+    """``x86_64`` or ``aarch64`` (others are refused by the callers)."""
+    m = platform.machine().lower()
+    return "aarch64" if m == "arm64" else m
+
+
+def _fail(what: str) -> OSError:
+    err = ctypes.get_errno()
+    return OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def syscall(nr: int, *args: int | bytes | ctypes.Array[ctypes.c_char] | None) -> int:
+    """``syscall(2)`` with integer/pointer args; raises ``OSError`` on -1."""
+    res = int(_syscall(ctypes.c_long(nr), *[_arg(a) for a in args]))
+    if res < 0:
+        raise _fail(f"syscall {nr}")
+    return res
+
+
+def _arg(a: int | bytes | ctypes.Array[ctypes.c_char] | None) -> object:
+    if a is None:
+        return ctypes.c_void_p(None)
+    if isinstance(a, int):
+        return ctypes.c_long(a)
+    return a
+
+
+def prctl(option: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0) -> int:
+    res = int(_prctl(option, a2, a3, a4, a5))
+    if res < 0:
+        raise _fail(f"prctl({option})")
+    return res
+
+
+def prctl_ptr(option: int, a2: int, ptr: ctypes.Array[ctypes.c_char]) -> None:
+    """prctl with a pointer third argument (PR_SET_SECCOMP)."""
+    res = int(_prctl(option, a2, ctypes.addressof(ptr), 0, 0))
+    if res < 0:
+        raise _fail(f"prctl({option})")
+
+
+def unshare(flags: int) -> None:
+    if _unshare(flags) < 0:
+        raise _fail("unshare")
+
+
+def mount(source: bytes | None, target: bytes, flags: int) -> None:
+    if _mount(source, target, None, flags, None) < 0:
+        raise _fail(f"mount {target.decode(errors='replace')}")
+
+
+def mount_attr(set_flags: int, clr_flags: int) -> ctypes.Array[ctypes.c_char]:
+    """A ``struct mount_attr`` (attr_set, attr_clr, propagation, userns_fd)."""
+    buf = ctypes.create_string_buffer(32)
+    ctypes.c_uint64.from_buffer(buf, 0).value = set_flags
+    ctypes.c_uint64.from_buffer(buf, 8).value = clr_flags
+    return buf
+
+
+def mount_setattr(path: bytes, attr: ctypes.Array[ctypes.c_char], flags: int) -> None:
+    res = int(
+        _syscall(
+            ctypes.c_long(SYS_MOUNT_SETATTR),
+            ctypes.c_long(AT_FDCWD),
+            path,
+            ctypes.c_long(flags),
+            attr,
+            ctypes.c_long(len(attr)),
+        )
+    )
+    if res < 0:
+        raise _fail(f"mount_setattr {path.decode(errors='replace')}")
+
+
+def capset_zero(buf: ctypes.Array[ctypes.c_char]) -> None:
+    """Empty effective, permitted and inheritable sets; ``buf`` from ``capset_buffer``."""
+    if _capset(ctypes.addressof(buf), ctypes.addressof(buf) + 8) < 0:
+        raise _fail("capset")
+
+
+def capset_buffer() -> ctypes.Array[ctypes.c_char]:
+    """Header (version 3, pid 0) followed by two zeroed ``__user_cap_data_struct``."""
+    buf = ctypes.create_string_buffer(8 + 24)
+    ctypes.c_uint32.from_buffer(buf, 0).value = _LINUX_CAPABILITY_VERSION_3
+    return buf
+
+
+def cap_last_cap() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap", "rb") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return 63  # dropping unknown capabilities fails harmlessly with EINVAL

@@ -1,0 +1,261 @@
+"""The seccomp-BPF filter of the Linux sandbox, assembled here as bytes.
+
+Landlock guards files; this filter guards what Landlock does not see. Every refusal is
+``EPERM`` (never a kill), so programs fail with a clear "Operation not permitted".
+
+Always (read-only and workspace-write):
+- the native architecture only: i386 (``int 0x80``) and x32 (``__X32_SYSCALL_BIT``) calls
+  use other syscall tables and would dodge every rule below;
+- io_uring (its operations bypass this filter), bpf, perf_event_open, userfaultfd, the key
+  rings, ``open_by_handle_at``;
+- mount API calls, ``pivot_root``, ``chroot``, ``unshare``/``setns`` and ``clone`` with a
+  namespace flag: the mount namespace that keeps ``.git`` and everything outside the roots
+  read-only must stay as it is (``clone3`` passes its flags in memory a filter cannot read,
+  so it answers ``ENOSYS`` and libc falls back to ``clone``);
+- ``ioctl(TIOCSTI | TIOCLINUX)``: no typing into the user's terminal.
+
+Network off (read-only; workspace-write without ``network_access``):
+- ``socket``/``socketpair`` only for ``AF_UNIX`` with ``SOCK_STREAM``/``SOCK_SEQPACKET``
+  (an ``AF_UNIX`` datagram socket could ``sendmsg`` to any socket path);
+- ``connect`` on anything: a pathname unix socket outside the roots (a Docker or D-Bus
+  socket) cannot be told apart by a filter, and Landlock (ABI <= 7) has no right for it.
+  Socket pairs and inherited sockets keep working.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import struct
+from dataclasses import dataclass
+
+from pycodex.sandbox import _linux_sys as sys_
+
+# BPF opcodes
+_LD_W_ABS = 0x20
+_ALU_AND_K = 0x54
+_JEQ_K = 0x15
+_JGE_K = 0x35
+_JSET_K = 0x45
+_RET_K = 0x06
+
+RET_ALLOW = 0x7FFF_0000
+RET_ERRNO = 0x0005_0000
+X32_SYSCALL_BIT = 0x4000_0000
+AF_UNIX = 1
+SOCK_STREAM = 1
+SOCK_SEQPACKET = 5
+SOCK_TYPE_MASK = 0xF
+TIOCSTI = 0x5412
+TIOCLINUX = 0x541C
+# CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
+CLONE_NAMESPACE_FLAGS = 0x7E02_0000
+
+_OFF_NR = 0
+_OFF_ARCH = 4
+
+
+def _off_arg(i: int) -> int:
+    return 16 + 8 * i  # low 32 bits of args[i] (little-endian on both architectures)
+
+
+@dataclass(frozen=True, slots=True)
+class Arch:
+    name: str
+    audit: int
+    nr: dict[str, int]
+
+
+_UNIFIED = {
+    "io_uring_setup": 425,
+    "io_uring_enter": 426,
+    "io_uring_register": 427,
+    "open_tree": 428,
+    "move_mount": 429,
+    "fsopen": 430,
+    "fsconfig": 431,
+    "fsmount": 432,
+    "fspick": 433,
+    "clone3": 435,
+    "mount_setattr": 442,
+    "open_tree_attr": 467,
+}
+ARCHES = {
+    "x86_64": Arch(
+        "x86_64",
+        0xC000_003E,
+        _UNIFIED
+        | {
+            "ioctl": 16,
+            "socket": 41,
+            "connect": 42,
+            "socketpair": 53,
+            "clone": 56,
+            "pivot_root": 155,
+            "chroot": 161,
+            "mount": 165,
+            "umount2": 166,
+            "add_key": 248,
+            "request_key": 249,
+            "keyctl": 250,
+            "unshare": 272,
+            "perf_event_open": 298,
+            "open_by_handle_at": 304,
+            "setns": 308,
+            "bpf": 321,
+            "userfaultfd": 323,
+        },
+    ),
+    "aarch64": Arch(
+        "aarch64",
+        0xC000_00B7,
+        _UNIFIED
+        | {
+            "ioctl": 29,
+            "umount2": 39,
+            "mount": 40,
+            "pivot_root": 41,
+            "chroot": 51,
+            "unshare": 97,
+            "socket": 198,
+            "socketpair": 199,
+            "connect": 203,
+            "add_key": 217,
+            "request_key": 218,
+            "keyctl": 219,
+            "clone": 220,
+            "perf_event_open": 241,
+            "open_by_handle_at": 265,
+            "setns": 268,
+            "bpf": 280,
+            "userfaultfd": 282,
+        },
+    ),
+}
+
+ALWAYS_DENIED = (
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "open_by_handle_at",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "open_tree",
+    "open_tree_attr",
+    "move_mount",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "unshare",
+    "setns",
+)
+
+# An instruction: (code, jump-if-true label, jump-if-false label, k). Labels are resolved
+# to relative offsets; None means "next instruction".
+_Insn = tuple[int, str | None, str | None, int]
+
+
+def _assemble(program: list[_Insn | str]) -> bytes:
+    """``str`` items are labels; returns packed ``struct sock_filter`` records."""
+    where: dict[str, int] = {}
+    insns: list[_Insn] = []
+    for item in program:
+        if isinstance(item, str):
+            where[item] = len(insns)
+        else:
+            insns.append(item)
+    out = bytearray()
+    for i, (code, jt, jf, k) in enumerate(insns):
+
+        def rel(label: str | None, i: int = i) -> int:
+            if label is None:
+                return 0
+            off = where[label] - i - 1
+            if not 0 <= off <= 255:
+                raise ValueError(f"BPF jump out of range: {label}")
+            return off
+
+        out += struct.pack("=HBBI", code, rel(jt), rel(jf), k)
+    return bytes(out)
+
+
+def build_filter(arch_name: str, *, network: bool) -> bytes:
+    """The filter program for ``arch_name`` (``x86_64`` or ``aarch64``)."""
+    arch = ARCHES[arch_name]
+    nr = arch.nr
+    p: list[_Insn | str] = [
+        (_LD_W_ABS, None, None, _OFF_ARCH),
+        (_JEQ_K, None, "deny", arch.audit),
+        (_LD_W_ABS, None, None, _OFF_NR),
+    ]
+    if arch_name == "x86_64":
+        p.append((_JGE_K, "deny", None, X32_SYSCALL_BIT))
+    p += [(_JEQ_K, "deny", None, nr[name]) for name in ALWAYS_DENIED]
+    p += [
+        (_JEQ_K, "enosys", None, nr["clone3"]),
+        (_JEQ_K, "clone", None, nr["clone"]),
+        (_JEQ_K, "ioctl", None, nr["ioctl"]),
+    ]
+    if not network:
+        p += [
+            (_JEQ_K, "deny", None, nr["connect"]),
+            (_JEQ_K, "socket", None, nr["socket"]),
+            (_JEQ_K, "socket", None, nr["socketpair"]),
+        ]
+    p += [
+        (_RET_K, None, None, RET_ALLOW),
+        "clone",
+        (_LD_W_ABS, None, None, _off_arg(0)),
+        (_JSET_K, "deny", "allow", CLONE_NAMESPACE_FLAGS),
+        "ioctl",
+        (_LD_W_ABS, None, None, _off_arg(1)),
+        (_JEQ_K, "deny", None, TIOCSTI),
+        (_JEQ_K, "deny", "allow", TIOCLINUX),
+        "socket",
+        (_LD_W_ABS, None, None, _off_arg(0)),
+        (_JEQ_K, None, "deny", AF_UNIX),
+        (_LD_W_ABS, None, None, _off_arg(1)),
+        (_ALU_AND_K, None, None, SOCK_TYPE_MASK),
+        (_JEQ_K, "allow", None, SOCK_STREAM),
+        (_JEQ_K, "allow", "deny", SOCK_SEQPACKET),
+        "deny",
+        (_RET_K, None, None, RET_ERRNO | errno.EPERM),
+        "enosys",
+        (_RET_K, None, None, RET_ERRNO | errno.ENOSYS),
+        "allow",
+        (_RET_K, None, None, RET_ALLOW),
+    ]
+    return _assemble(p)
+
+
+def make_fprog(program: bytes) -> tuple[ctypes.Array[ctypes.c_char], ctypes.Array[ctypes.c_char]]:
+    """``struct sock_fprog`` pointing at a copy of ``program``; keep both buffers alive."""
+    insns = ctypes.create_string_buffer(program, len(program))
+    fprog = ctypes.create_string_buffer(16)
+    ctypes.c_uint16.from_buffer(fprog, 0).value = len(program) // 8
+    ctypes.c_uint64.from_buffer(fprog, 8).value = ctypes.addressof(insns)
+    return fprog, insns
+
+
+def install(fprog: ctypes.Array[ctypes.c_char]) -> None:
+    """Load the filter into the calling (child) process; needs no_new_privs first."""
+    sys_.prctl_ptr(sys_.PR_SET_SECCOMP, sys_.SECCOMP_MODE_FILTER, fprog)
+
+
+def available() -> bool:
+    """Whether the kernel has seccomp filters (PR_GET_SECCOMP fails with EINVAL without)."""
+    try:
+        sys_.prctl(sys_.PR_GET_SECCOMP)
+    except OSError:
+        return False
+    return True
