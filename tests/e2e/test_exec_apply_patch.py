@@ -151,3 +151,25 @@ def test_exec_failed_patch_changes_nothing_and_the_model_sees_why(
     assert 'return "hi " + name' in output  # the nearest actual line
     assert "No files were changed" in output
     assert not res.items("file_change")
+
+
+def test_exec_chat_wire_apply_patch_tool(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
+) -> None:
+    write_config(codex_home, model_server.base_url, wire="chat")
+    _seed(repo)
+    model_server.push(
+        Turn(tool_calls=[ToolCall("apply_patch", {"input": HEREDOC_PATCH}, "p1")]),
+        Turn(text="done"),
+    )
+    res = codex(["exec", "--json", "edit"], cwd=repo, env=env)
+    assert res.rc == 0, res.err
+    assert (repo / "docs" / "NOTES.md").read_text() == "greeting changed\n"
+    first, second = (r.body for r in model_server.model_requests)
+    assert first is not None and second is not None
+    offered = [t["function"]["name"] for t in first["tools"]]
+    assert offered == ["shell", "update_plan", "apply_patch"]
+    (tool_message,) = [m for m in second["messages"] if m.get("role") == "tool"]
+    assert tool_message["tool_call_id"] == "p1"
+    assert json.loads(tool_message["content"])["output"].startswith("Success.")
+    assert [c["status"] for c in res.items("file_change")] == ["completed"]
