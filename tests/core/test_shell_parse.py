@@ -206,7 +206,9 @@ def _run_with_stub_programs(script: str, tmp_path: Path) -> list[tuple[str, ...]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     stub = bin_dir / "stub"
-    stub.write_text('#!/bin/sh\n{ printf \'%s\\0\' "${0##*/}" "$@"; printf \'\\1\'; } >> "$LOG"\n')
+    # One log file per process: pipeline stages run at once, and appends to a shared file
+    # could interleave their records.
+    stub.write_text('#!/bin/sh\nprintf \'%s\\0\' "${0##*/}" "$@" > "$LOG/$$"\n')
     stub.chmod(0o755)
     commands = parse_script(script)
     for name in {c.argv[0] for c in commands}:
@@ -214,7 +216,7 @@ def _run_with_stub_programs(script: str, tmp_path: Path) -> list[tuple[str, ...]
     work = tmp_path / "empty"  # globs match nothing, so bash keeps them literal
     work.mkdir()
     log = tmp_path / "log"
-    log.write_bytes(b"")
+    log.mkdir()
     builtins = "enable -n echo pwd true false cd test printf\n"
     subprocess.run(
         [bash, "--norc", "--noprofile", "-c", builtins + script],
@@ -224,7 +226,7 @@ def _run_with_stub_programs(script: str, tmp_path: Path) -> list[tuple[str, ...]
         check=True,
         timeout=30,
     )
-    records = log.read_bytes().split(b"\1")[:-1]
+    records = [f.read_bytes() for f in log.iterdir()]
     return [tuple(a.decode() for a in r.split(b"\0")[:-1]) for r in records]
 
 
