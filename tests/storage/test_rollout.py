@@ -23,6 +23,7 @@ from pycodex.protocol.items import (
     user_message,
 )
 from pycodex.storage.rollout import (
+    COMPACTED_RECORD,
     AmbiguousSessionError,
     RolloutWriter,
     SessionFileError,
@@ -90,6 +91,16 @@ def test_round_trip(tmp_path: Path) -> None:
     assert saved.items == ITEMS
     assert saved.meta["instructions"] == "be brief"
     assert saved.skipped_lines == 0
+
+
+def test_a_compaction_marker_replaces_the_history_before_it(tmp_path: Path) -> None:
+    summary = assistant_message("Summary: fixed utils.py; next: run the tests")
+    with new_session(tmp_path) as writer:
+        writer.record_items(ITEMS)
+        writer.record_json({"record_type": COMPACTED_RECORD})
+        writer.record_items([summary, user_message("now run them")])
+    saved = read_rollout(writer.path)
+    assert saved.items == (summary, user_message("now run them"))
 
 
 def test_torn_last_line_is_skipped(tmp_path: Path) -> None:

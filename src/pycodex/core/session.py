@@ -67,8 +67,13 @@ class Session:
         self.record([item])
 
     def replace_history(self, items: Sequence[ResponseItem]) -> None:
-        """After compaction: the model sees only ``items`` from now on (they are recorded)."""
+        """After compaction: the model sees only ``items`` from now on (they are recorded
+        after a marker, so a resumed session starts from them, not from the old history)."""
         self.history = []
+        if self.rollout is not None:
+            from pycodex.storage.rollout import COMPACTED_RECORD
+
+            self.rollout.record_json({"record_type": COMPACTED_RECORD})
         self.record(items)
 
     def record_full_output(self, call_id: str, result: CommandResult) -> None:

@@ -175,6 +175,10 @@ class SavedSession:
     skipped_lines: int = 0  # torn or malformed lines that were ignored
 
 
+COMPACTED_RECORD = "compacted"
+"""``{"record_type": "compacted"}``: the items after this line replace all before it."""
+
+
 def _id_from_name(path: Path) -> str | None:
     match = _NAME_RE.match(path.name)
     return match.group(2) if match else None
@@ -189,13 +193,15 @@ def _parse_line(raw: bytes) -> dict[str, Any] | None:
 
 
 def _classify(obj: dict[str, Any], have_meta: bool) -> tuple[str, Any]:
-    """("meta", dict) | ("item", ResponseItem) | ("skip", None) for one rollout line."""
+    """("meta", dict) | ("item", ResponseItem) | ("reset" | "skip", None) for one line."""
     kind = obj.get("type")
     payload = obj.get("payload")
     if kind == "session_meta" and isinstance(payload, dict):
         return "meta", payload
     if kind == "response_item" and isinstance(payload, dict):
         return "item", item_from_json(payload)
+    if obj.get("record_type") == COMPACTED_RECORD:
+        return "reset", None  # the history was compacted: what follows replaces it
     if "record_type" in obj or (isinstance(payload, dict) and "timestamp" in obj):
         return "skip", None  # v0.20 state markers; later turn_context/event_msg/compacted
     if kind is None and not have_meta and "id" in obj:
@@ -222,6 +228,8 @@ def read_rollout(path: Path) -> SavedSession:
         kind, value = _classify(obj, meta is not None)
         if kind == "meta":
             meta = meta or value
+        elif kind == "reset":
+            items.clear()
         elif kind == "item" and value is not None:
             items.append(value)
     session_id = (meta or {}).get("id") or _id_from_name(path)
