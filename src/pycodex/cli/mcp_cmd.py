@@ -1,11 +1,30 @@
-"""`codex mcp`: run as an MCP server (the MCP issue fills this)."""
+"""`codex mcp`: run pycodex as an MCP server on stdin/stdout (tools `codex`, `codex-reply`).
+
+The global options that shape a session (``-c``, ``-p``, ``-m``, ``-s``, ``-a``, ``-C``) are
+not read here: each ``codex`` tool call carries its own, over CODEX_HOME's config.toml.
+Logs and warnings go to stderr; stdout is the protocol. The exit status is 0 once stdin
+closes.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
-from pycodex.protocol.errors import CodexError
+from pycodex.protocol.errors import EXIT_OK
 
 
 def run_mcp(args: argparse.Namespace) -> int:
-    raise CodexError("`codex mcp` is not available yet in this build")
+    import anyio
+
+    from pycodex import __version__
+    from pycodex.config.loader import codex_home_from_env
+    from pycodex.frontends.mcp_server.server import serve
+    from pycodex.frontends.mcp_server.sessions import ServerContext
+
+    del args
+    env = dict(os.environ)
+    context = ServerContext(codex_home=codex_home_from_env(env), cwd=Path.cwd(), env=env)
+    anyio.run(serve, context, __version__)
+    return EXIT_OK

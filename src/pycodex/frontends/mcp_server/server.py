@@ -1,0 +1,154 @@
+"""`codex mcp`: the MCP server over stdio, on the official SDK's dispatcher and kernel.
+
+The SDK's ``ServerRunner`` does the protocol work (``initialize`` with every handshake
+version the SDK knows, the initialization gate, ``-32601`` for unknown methods, params
+validation, result shaping per version). This module adds what Codex needs on top:
+
+* its own stdio transport (``transport``), which answers malformed lines with ``-32700``
+  and keeps serving;
+* the per-request dispatch context, kept in a context variable so the ``tools/call``
+  handler can stream ``codex/event`` notifications and send ``elicitation/create``
+  requests with Codex's extra ``codex_*`` fields (the SDK's typed helpers would drop them);
+* only the ``initialize`` handshake era: the 2026-07-28 stateless era forbids the
+  server-to-client requests that approvals need, so its ``server/discover`` probe gets
+  ``-32601`` and clients fall back to ``initialize``;
+* on EOF, in-flight calls are cancelled (their turns interrupted) and every session is
+  shut down before the process exits.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from typing import IO, Any
+
+import mcp_types as types
+from mcp.server.connection import Connection
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import Server
+from mcp.server.runner import ServerRunner, aclose_shielded
+from mcp.shared.dispatcher import DispatchContext
+from mcp.shared.exceptions import MCPError
+from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
+from mcp.shared.transport_context import TransportContext
+from mcp_types import INVALID_REQUEST, METHOD_NOT_FOUND, PROTOCOL_VERSION_META_KEY
+
+from pycodex.frontends.mcp_server.relay import TurnResult
+from pycodex.frontends.mcp_server.sessions import ServerContext, Sessions
+from pycodex.frontends.mcp_server.tools import (
+    CODEX_TOOL,
+    REPLY_TOOL,
+    TOOL_DEFINITIONS,
+    ToolArgumentError,
+    parse_codex_args,
+    parse_reply_args,
+)
+from pycodex.frontends.mcp_server.transport import stdio_transport
+
+SERVER_NAME = "codex-mcp-server"
+SERVER_TITLE = "Codex"
+
+_dispatch: contextvars.ContextVar[DispatchContext[TransportContext]] = contextvars.ContextVar(
+    "pycodex_mcp_dispatch"
+)
+
+
+def _result(result: TurnResult) -> dict[str, Any]:
+    """The ``tools/call`` result: the final message as text; the session id is also given
+    as structured content, for clients that do not show notifications."""
+    body: dict[str, Any] = {
+        "content": [{"type": "text", "text": result.text}],
+        "isError": result.is_error,
+    }
+    if result.session_id is not None:
+        body["structuredContent"] = {"sessionId": result.session_id, "content": result.text}
+    return body
+
+
+def _error_result(text: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": text}], "isError": True}
+
+
+def build_server(sessions: Sessions, version: str) -> Server[Any]:
+    async def list_tools(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> Any:
+        return {"tools": [dict(tool) for tool in TOOL_DEFINITIONS]}
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> Any:
+        peer = _dispatch.get()
+        request_id = ctx.request_id if ctx.request_id is not None else 0
+        try:
+            if params.name == CODEX_TOOL:
+                result = await sessions.start(parse_codex_args(params.arguments), peer, request_id)
+            elif params.name == REPLY_TOOL:
+                result = await sessions.reply(parse_reply_args(params.arguments), peer, request_id)
+            else:
+                return _error_result(
+                    f"unknown tool `{params.name}` (this server has `{CODEX_TOOL}` and "
+                    f"`{REPLY_TOOL}`)"
+                )
+        except ToolArgumentError as exc:
+            return _error_result(f"invalid arguments for `{params.name}`: {exc}")
+        return _result(result)
+
+    return Server(
+        SERVER_NAME,
+        version=version,
+        title=SERVER_TITLE,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+def _modern_envelope(params: Mapping[str, Any] | None) -> bool:
+    meta = (params or {}).get("_meta")
+    return isinstance(meta, Mapping) and PROTOCOL_VERSION_META_KEY in meta
+
+
+async def serve(
+    context: ServerContext,
+    version: str,
+    *,
+    reader: IO[bytes] | None = None,
+    writer: IO[bytes] | None = None,
+) -> None:
+    """Serve one client until its stdin closes; then stop every session."""
+    sessions = Sessions(context)
+    server = build_server(sessions, version)
+    try:
+        async with stdio_transport(reader, writer) as (read_stream, write_stream):
+            dispatcher: JSONRPCDispatcher[TransportContext] = JSONRPCDispatcher(
+                read_stream,
+                write_stream,
+                # `initialize` is answered before the next message is read (as in the SDK).
+                inline_methods=frozenset({"initialize"}),
+            )
+            connection = Connection.for_loop(dispatcher)
+            runner = ServerRunner(
+                server, connection, {}, init_options=server.create_initialization_options()
+            )
+
+            async def on_request(
+                dctx: DispatchContext[TransportContext],
+                method: str,
+                params: Mapping[str, Any] | None,
+            ) -> dict[str, Any]:
+                if method == "server/discover":
+                    raise MCPError(code=METHOD_NOT_FOUND, message="Method not found", data=method)
+                if method != "initialize" and _modern_envelope(params):
+                    raise MCPError(
+                        code=INVALID_REQUEST,
+                        message="this server speaks the initialize handshake protocols only",
+                    )
+                _dispatch.set(dctx)
+                return await runner.on_request(dctx, method, params)
+
+            try:
+                await dispatcher.run(on_request, runner.on_notify)
+            finally:
+                await aclose_shielded(connection)
+    finally:
+        await sessions.close_all()

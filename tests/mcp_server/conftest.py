@@ -1,0 +1,22 @@
+"""Fixtures: a git work tree, a CODEX_HOME whose provider is the scripted model server, and a
+clean environment (no API keys of the host)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import base_env, make_repo, write_config
+from tests.support.model_server import ScriptedModelServer
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def env(codex_home: Path, model_server: ScriptedModelServer) -> dict[str, str]:
+    write_config(codex_home, model_server.base_url)
+    return base_env(codex_home)
