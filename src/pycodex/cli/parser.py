@@ -52,6 +52,12 @@ def _add_global_options(p: argparse.ArgumentParser, *, nested: bool) -> None:
         help="use the local `oss` provider (Ollama); default model gpt-oss:20b",
     )
     g.add_argument(
+        "--local-provider",
+        choices=("ollama", "lmstudio"),
+        default=d,
+        help="the local server for --oss (implies it): ollama (default) or lmstudio",
+    )
+    g.add_argument(
         "-s",
         "--sandbox",
         dest="sandbox_mode",
@@ -125,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     root.add_argument("-V", "--version", action="version", version=VERSION_LINE)
     _add_global_options(root, nested=False)
+    _add_tui_options(root)
     root.set_defaults(handler=_handler("tui_cmd:run_tui"), prompt=None)
     sub = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -144,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("session_id", nargs="?", metavar="ID")
     rs.add_argument("--last", action="store_true", help="the most recent session")
     rs.add_argument("prompt", nargs="?")
+    _add_tui_options(rs)
 
     add("mcp", "mcp_cmd:run_mcp", "run pycodex as an MCP server on stdio")
 
@@ -193,6 +201,14 @@ def _add_exec_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ephemeral", action="store_true", help="write no session file")
 
 
+def _add_tui_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-alt-screen",
+        action="store_true",
+        help="run the interactive session inline (the transcript stays in the scrollback)",
+    )
+
+
 def build_exec_resume_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="codex exec resume", description="continue a saved session headless")
     _add_global_options(p, nested=False)
@@ -209,6 +225,7 @@ def build_tui_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="codex")
     _add_global_options(p, nested=False)
     p.add_argument("prompt", nargs="?", help="first message of the interactive session")
+    _add_tui_options(p)
     p.set_defaults(handler=_handler("tui_cmd:run_tui"), command=None)
     return p
 
@@ -229,6 +246,7 @@ _VALUE_OPTIONS = frozenset(
         "--cd",
         "-i",
         "--image",
+        "--local-provider",
     )
 )
 COMMANDS = frozenset(

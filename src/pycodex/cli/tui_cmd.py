@@ -1,20 +1,130 @@
-"""`codex [PROMPT]` and `codex resume`: the interactive session (the TUI issue fills this)."""
+"""`codex [PROMPT]` and `codex resume [ID | --last]`: the interactive session.
+
+This module does what needs more than the TUI may import: config from the command line,
+``--oss`` (the Ollama check and pull, before the screen opens), images, finding a saved
+session, and storage seen through ``TuiServices`` (prompt history, session replay). After
+the app exits, the transcript is printed so it stays in the terminal's scrollback (unless
+``--no-alt-screen`` ran the app inline, where it stays anyway).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pycodex.protocol.errors import CodexError
+from pycodex.protocol.errors import CodexError, UsageError
+
+if TYPE_CHECKING:
+    from pycodex.config.schema import Config
+    from pycodex.frontends.tui.options import TuiServices
+
+
+def _services(config: Config) -> TuiServices:
+    from pycodex.frontends.tui.options import TuiServices
+    from pycodex.protocol.items import MessageItem
+    from pycodex.storage.history import append_history, read_history
+    from pycodex.storage.rollout import read_rollout
+
+    home = config.codex_home
+    enabled = config.history.persistence != "none"
+
+    def load_history() -> Sequence[str]:
+        return [e.text for e in read_history(home)] if enabled else ()
+
+    def append(session_id: str, text: str) -> None:
+        if enabled:
+            try:
+                append_history(home, session_id, text, config.history.max_bytes)
+            except (OSError, CodexError):  # a busy or unwritable history loses one entry
+                return
+
+    def replay(path: Path) -> Sequence[tuple[str, str]]:
+        try:
+            items = read_rollout(path).items
+        except (OSError, CodexError):
+            return ()
+        out: list[tuple[str, str]] = []
+        for item in items:
+            if isinstance(item, MessageItem) and item.role in ("user", "assistant"):
+                text = item.text
+                # the environment context and user instructions are not the user's words
+                if item.role == "user" and text.lstrip().startswith("<"):
+                    continue
+                out.append((item.role, text))
+        return out
+
+    return TuiServices(
+        load_history=load_history, append_history=append, replay=replay, codex_home=home
+    )
+
+
+def _launch(
+    args: argparse.Namespace,
+    *,
+    resume_path: Path | None = None,
+    pick_session: bool = False,
+    prompt: str | None = None,
+) -> int:
+    from pycodex import __version__
+    from pycodex.cli.common import config_from_args
+    from pycodex.cli.exec_cmd import _ensure_oss, image_data_url
+
+    config = config_from_args(args)
+    if getattr(args, "oss", False):
+        _ensure_oss(config.model_provider.base_url, config.model, os.environ)
+    images = tuple(image_data_url(Path(p)) for p in (getattr(args, "images", None) or ()))
+    from pycodex.frontends.tui.app import CodexApp
+    from pycodex.frontends.tui.options import TuiOptions
+
+    options = TuiOptions(
+        config=config,
+        env=os.environ,
+        prompt=prompt,
+        images=images,
+        resume_path=resume_path,
+        pick_session=pick_session,
+        services=_services(config),
+        version=__version__,
+    )
+    app = CodexApp(options)
+    inline = bool(getattr(args, "no_alt_screen", False))
+    try:
+        result = app.run(inline=inline, inline_no_clear=True)
+    finally:
+        if not inline:
+            text = app.transcript_text()
+            if text:
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+    return result if isinstance(result, int) else 0
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    raise CodexError(
-        "the interactive session is not available yet in this build; "
-        'use `codex exec "task"` for a headless run'
-    )
+    """`codex [PROMPT]`."""
+    return _launch(args, prompt=args.prompt)
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    raise CodexError(
-        "interactive resume is not available yet; use `codex exec resume --last [PROMPT]`"
-    )
+    """`codex resume [ID | --last] [PROMPT]`; neither: the session picker."""
+    from pycodex.cli.common import config_from_args
+    from pycodex.storage.rollout import find_latest_session, find_session
+
+    session_id: str | None = args.session_id
+    prompt: str | None = args.prompt
+    if args.last:
+        if session_id is not None and prompt is not None:
+            raise UsageError("with --last, give at most one PROMPT (no session ID)")
+        prompt = prompt if prompt is not None else session_id
+        session_id = None
+    elif session_id is None:
+        return _launch(args, pick_session=True, prompt=prompt)
+    home = config_from_args(args).codex_home
+    path = find_session(home, session_id) if session_id else find_latest_session(home)
+    if path is None:
+        what = f"matches {session_id!r}" if session_id else f"under {home / 'sessions'}"
+        raise CodexError(f"no saved session {what}")
+    return _launch(args, resume_path=path, prompt=prompt)

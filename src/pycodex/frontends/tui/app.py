@@ -1,0 +1,338 @@
+"""The interactive session: transcript, popup, status line, composer, footer.
+
+The app owns the turn state (working or idle), token counts, the approval queue and the
+keys; ``router`` turns events into cells, ``link`` runs the core, ``commands`` runs slash
+commands and the pickers. Ctrl-C interrupts a running turn, else clears the composer, else
+(twice) quits; Ctrl-D on an empty composer quits.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+
+from pycodex.config.schema import Config
+from pycodex.frontends.tui.approval import ApprovalScreen, ApprovalView, decision_text
+from pycodex.frontends.tui.cells import AssistantCell, TextCell, notice_cell, user_cell
+from pycodex.frontends.tui.composer import Composer
+from pycodex.frontends.tui.footer import FooterBar, StatusLine
+from pycodex.frontends.tui.link import CoreLink
+from pycodex.frontends.tui.options import TuiOptions, default_spawn
+from pycodex.frontends.tui.popup import Popup
+from pycodex.frontends.tui.router import EventRouter
+from pycodex.frontends.tui.transcript import Transcript
+from pycodex.protocol.events import (
+    ApplyPatchApprovalRequest,
+    Event,
+    ExecApprovalRequest,
+    TaskComplete,
+    TaskStarted,
+    TokenCount,
+    TurnAborted,
+)
+from pycodex.protocol.items import TokenUsage
+from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval, UserInput
+from pycodex.protocol.policy import ReviewDecision
+
+
+def _citation_filter(config: Config):  # type: ignore[no-untyped-def]
+    """The markdown rewrite that links citations (``citations`` module, when present)."""
+    del config
+    return lambda text: text
+
+
+class CodexApp(App[int]):
+    TITLE = "pycodex"
+    CSS = """
+    Screen { layout: vertical; }
+    #bottom { height: auto; dock: bottom; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "ctrl_c", "interrupt / quit", priority=True, show=False),
+        Binding("ctrl+d", "ctrl_d", "quit", priority=True, show=False),
+    ]
+
+    def __init__(self, options: TuiOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.config = options.config
+        self.spawn = options.spawn or default_spawn(options.env)
+        self.link: CoreLink | None = None
+        self.popup = Popup()
+        self.composer = Composer(self.popup, options.services.load_history())
+        self.transcript = Transcript()
+        self.status = StatusLine(options.clock)
+        self.footer_bar = FooterBar()
+        self.router = EventRouter(
+            self.transcript,
+            hide_reasoning=self.config.hide_agent_reasoning,
+            show_raw_reasoning=self.config.show_raw_agent_reasoning,
+            md_filter=_citation_filter(self.config),
+        )
+        self.working = False
+        self.total = TokenUsage()
+        self.approvals: deque[ApprovalView] = deque()
+        self.approval_open = False
+        self._queued: list[str] = []  # typed before the session was ready
+        self._images = options.images
+        self._quit_armed = False
+        self._quitting = False
+
+    def compose(self) -> ComposeResult:
+        yield self.transcript
+        yield self.popup
+        yield self.status
+        yield self.composer
+        yield self.footer_bar
+
+    async def on_mount(self) -> None:
+        await self.transcript.add(self._welcome())
+        self.composer.focus()
+        if self.options.resume_path is not None:
+            await self.replay(self.options.resume_path)
+        if self.options.prompt:
+            await self._send(self.options.prompt)
+        if self.options.pick_session:
+            from pycodex.frontends.tui.commands import open_resume_picker
+
+            open_resume_picker(self, first=True)
+            return
+        self.start_session(self.config, self.options.resume_path)
+
+    def _welcome(self) -> TextCell:
+        out = Text(">_ ", style="bold")
+        out.append("You are using pycodex", style="bold")
+        if self.options.version:
+            out.append(f" {self.options.version}", style="dim")
+        out.append(f" in {self.config.cwd}\n\n")
+        out.append(" To get started, describe a task or try one of these commands:\n", style="dim")
+        for name, help_text in (
+            ("/init", "create an AGENTS.md file with instructions for Codex"),
+            ("/status", "show current session configuration and token usage"),
+            ("/diff", "show git diff (including untracked files)"),
+            ("/model", "choose the model"),
+        ):
+            out.append(f"  {name}", style="bold")
+            out.append(f" - {help_text}\n", style="dim")
+        out.rstrip()
+        return TextCell(out, classes="welcome")
+
+    # --- the session -----------------------------------------------------------------
+
+    def start_session(self, config: Config, resume_path: Path | None) -> None:
+        self.config = config
+        link = CoreLink(self.spawn, config, resume_path)
+        self.link = link
+        self.run_worker(self._run_link(link), group="core", exit_on_error=False)
+
+    async def _run_link(self, link: CoreLink) -> None:
+        try:
+            await link.start()
+        except Exception as exc:  # missing key, bad provider: shown, the app stays usable
+            if link is self.link:
+                await self.transcript.add(notice_cell(f"■ {exc}", "bold red"))
+            return
+        queued, self._queued = self._queued, []
+        for text in queued:
+            await self._submit_text(link, text)
+        await link.pump(lambda event: self._on_event(link, event))
+
+    async def replay(self, path: Path) -> None:
+        """Show a saved session's messages (before continuing it)."""
+        for role, text in self.options.services.replay(path):
+            if role == "user":
+                await self.transcript.add(user_cell(text))
+            else:
+                cell = await self.transcript.add(AssistantCell(self.router.md_filter))
+                assert isinstance(cell, AssistantCell)
+                await cell.finish(text)
+        await self.transcript.add(notice_cell(f"↺ Resumed session {path.name}", "dim"))
+
+    async def replace_session(self, config: Config, resume_path: Path | None) -> None:
+        """Stop the current core and start another (``/new``, ``/model``, ``/resume``)."""
+        old = self.link
+        self.link = None
+        if old is not None:
+            await old.shutdown()
+        self._set_working(False)
+        self.approvals.clear()
+        self.start_session(config, resume_path)
+
+    async def switch_config(self, config: Config, what: str) -> None:
+        """New settings for the next turns: the same conversation continues on a core
+        started with them (resumed from this session's file)."""
+        link = self.link
+        path = link.rollout_path if link is not None else None
+        if self.working:
+            await self.note("wait for the turn to finish (or Ctrl+C) before switching", "yellow")
+            return
+        self._queued.clear()
+        old = self.link
+        self.link = None
+        if old is not None:
+            await old.shutdown()
+        self.start_session(config, path)
+        await self.note(what, "green")
+
+    async def _on_event(self, link: CoreLink, event: Event) -> None:
+        if link is not self.link:
+            return
+        msg = event.msg
+        if isinstance(msg, TaskStarted):
+            self.footer_bar.window = msg.model_context_window or self.footer_bar.window
+            self._set_working(True)
+        elif isinstance(msg, TaskComplete | TurnAborted):
+            self._set_working(False)
+            self._close_approvals()
+        elif isinstance(msg, TokenCount):
+            self.total = msg.total
+            self.footer_bar.total_tokens = msg.total.total_tokens
+            self.footer_bar.context_used = msg.last.total_tokens
+            if msg.model_context_window:
+                self.footer_bar.window = msg.model_context_window
+            self.footer_bar.refresh_text()
+        elif isinstance(msg, ExecApprovalRequest | ApplyPatchApprovalRequest):
+            self.approvals.append(ApprovalView.from_event(msg))
+            self._next_approval()
+            return
+        await self.router.handle(msg)
+
+    def _set_working(self, working: bool) -> None:
+        self.working = working
+        self.footer_bar.working = working
+        self.footer_bar.refresh_text()
+        if working:
+            self.status.start()
+        else:
+            self.status.stop()
+
+    async def _send(self, text: str) -> None:
+        """Show the prompt and submit it (queued until the session is ready)."""
+        await self.transcript.add(user_cell(text))
+        link = self.link
+        if link is None or not link.ready.is_set():
+            self._queued.append(text)
+            return
+        await self._submit_text(link, text)
+
+    async def _submit_text(self, link: CoreLink, text: str) -> None:
+        if self.config.history.persistence != "none" and link.session_id:
+            self.options.services.append_history(link.session_id, text)
+        images, self._images = self._images, ()
+        await link.submit(UserInput(text=text, images=images))
+
+    async def note(self, text: str, style: str = "dim") -> None:
+        await self.transcript.add(notice_cell(text, style))
+
+    # --- approvals -------------------------------------------------------------------
+
+    def _next_approval(self) -> None:
+        if self.approval_open or not self.approvals:
+            return
+        view = self.approvals.popleft()
+        self.approval_open = True
+
+        async def answered(decision: ReviewDecision | None) -> None:
+            self.approval_open = False
+            await self._answer(view, decision or ReviewDecision.ABORT)
+            self._next_approval()
+
+        self.push_screen(ApprovalScreen(view), answered)
+
+    async def _answer(self, view: ApprovalView, decision: ReviewDecision) -> None:
+        link = self.link
+        if link is None:
+            return
+        op = PatchApproval if view.is_patch else ExecApproval
+        await link.submit(op(id=view.call_id, decision=decision))
+        text, style = decision_text(view, decision)
+        await self.note(text, style)
+        if decision == ReviewDecision.ABORT:
+            await link.submit(Interrupt())
+
+    def _close_approvals(self) -> None:
+        """The turn ended: an open modal has nothing left to answer."""
+        self.approvals.clear()
+        if self.approval_open and isinstance(self.screen, ApprovalScreen):
+            self.approval_open = False
+            self.pop_screen()
+
+    # --- composer and keys -----------------------------------------------------------
+
+    async def on_composer_submitted(self, event: Composer.Submitted) -> None:
+        self._disarm()
+        self.popup.close()
+        text = event.text.strip("\n")
+        if text.startswith("/") and text.split()[0][1:] in _slash_names():
+            from pycodex.frontends.tui.commands import run_slash
+
+            await run_slash(self, text)
+            return
+        await self._send(text)
+
+    async def on_composer_popup_accepted(self, event: Composer.PopupAccepted) -> None:
+        from pycodex.frontends.tui.commands import accept_popup
+
+        await accept_popup(self, event.value, event.run)
+
+    def on_text_area_changed(self, event: Composer.Changed) -> None:
+        self._disarm()
+        from pycodex.frontends.tui.commands import update_popup
+
+        update_popup(self)
+
+    def _disarm(self) -> None:
+        if self._quit_armed:
+            self._quit_armed = False
+            self.footer_bar.hint = None
+            self.footer_bar.refresh_text()
+
+    async def action_ctrl_c(self) -> None:
+        if self.working and self.link is not None:
+            self.status.start("Interrupting")
+            await self.link.submit(Interrupt())
+            return
+        if self.composer.text:
+            self.composer.load_text("")
+            self.popup.close()
+            return
+        if self._quit_armed:
+            await self.action_quit_app()
+            return
+        self._quit_armed = True
+        self.footer_bar.hint = "Ctrl+C again to quit"
+        self.footer_bar.refresh_text()
+
+    async def action_ctrl_d(self) -> None:
+        if self.composer.text == "" and not self.approval_open:
+            await self.action_quit_app()
+        elif self.focused is self.composer:
+            self.composer.action_delete_right()
+
+    async def action_quit_app(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        link, self.link = self.link, None
+        if link is not None:
+            await link.shutdown()
+        self.exit(0)
+
+    def transcript_text(self) -> str:
+        """Everything shown, as plain text (printed to the terminal after exit)."""
+        return self.transcript.plain_text()
+
+    def with_config(self, **changes: object) -> Config:
+        return replace(self.config, **changes)  # type: ignore[arg-type]
+
+
+def _slash_names() -> frozenset[str]:
+    from pycodex.frontends.tui.slash import NAMES
+
+    return NAMES

@@ -1,0 +1,223 @@
+"""Transcript cells: one widget per thing that happened, each able to say itself as plain
+text (for the transcript printed on exit and for cells evicted from the screen).
+
+Streaming cells (assistant text, reasoning, command output) buffer their deltas and
+re-render at most ``FLUSH_SECONDS`` apart, so 1,000 tokens/s costs ~15 renders a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Collapsible, Markdown, Static
+
+from pycodex.frontends.tui.render import (
+    changes_text,
+    colored_diff,
+    command_text,
+    duration_text,
+    plan_text,
+    tail,
+)
+from pycodex.protocol.events import FileChange
+from pycodex.protocol.items import PlanStep
+
+FLUSH_SECONDS = 1 / 15
+MAX_OUTPUT_LINES = 200  # kept in a finished command's collapsible output
+
+MarkdownFilter = Callable[[str], str]
+"""Rewrites the model's markdown before display (citations become links)."""
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+class Cell(Vertical):
+    """Base of every cell: auto height, one blank line below."""
+
+    DEFAULT_CSS = """
+    Cell { height: auto; margin: 0 0 1 0; padding: 0 1; }
+    Cell > Static { height: auto; }
+    """
+
+    def plain(self) -> str:
+        raise NotImplementedError
+
+
+class TextCell(Cell):
+    """A cell that is one block of (styled) text: user messages, notices, status, plans."""
+
+    def __init__(self, content: Text, *, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self._content = content
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._content)
+
+    def plain(self) -> str:
+        return self._content.plain
+
+
+def user_cell(text: str) -> TextCell:
+    content = Text("user\n", style="bold cyan")
+    content.append(text)
+    return TextCell(content, classes="user")
+
+
+def notice_cell(text: str, style: str = "dim") -> TextCell:
+    return TextCell(Text(text, style=style), classes="notice")
+
+
+def plan_cell(steps: Sequence[PlanStep], explanation: str | None) -> TextCell:
+    return TextCell(plan_text(steps, explanation), classes="plan")
+
+
+def diff_cell(title: str, diff: str) -> TextCell:
+    content = Text(title + "\n", style="bold")
+    content.append_text(colored_diff(diff) if diff.strip() else Text("(no changes)", style="dim"))
+    return TextCell(content, classes="diff")
+
+
+def patch_cell(changes: Mapping[str, FileChange], header: str) -> TextCell:
+    return TextCell(changes_text(changes, header), classes="patch")
+
+
+class StreamCell(Cell):
+    """Shared throttling: ``add`` buffers, a one-shot timer calls ``render_pending``."""
+
+    def __init__(self, *, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self.text = ""
+        self._timer: Timer | None = None
+
+    def add(self, delta: str) -> None:
+        self.text += delta
+        if self._timer is None and self.is_mounted:
+            self._timer = self.set_timer(FLUSH_SECONDS, self._flush)
+
+    async def _flush(self) -> None:
+        self._timer = None
+        await self.render_pending()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    async def render_pending(self) -> None:
+        raise NotImplementedError
+
+
+class AssistantCell(StreamCell):
+    """The model's answer as markdown, appended while it streams (code blocks highlighted
+    by Textual's Markdown fences); re-rendered whole from the final message."""
+
+    def __init__(self, md_filter: MarkdownFilter = _identity) -> None:
+        super().__init__(classes="assistant")
+        self._shown = 0
+        self._filter = md_filter
+        self.done = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("codex", style="bold magenta"))
+        yield Markdown("")
+
+    async def render_pending(self) -> None:
+        pending = self.text[self._shown :]
+        self._shown = len(self.text)
+        if pending and not self.done:
+            await self.query_one(Markdown).append(pending)
+
+    async def finish(self, message: str) -> None:
+        self._stop_timer()
+        self.done = True
+        self.text = message
+        self._shown = len(message)
+        await self.query_one(Markdown).update(self._filter(message))
+
+    def plain(self) -> str:
+        return "codex\n" + self.text
+
+
+class ReasoningCell(StreamCell):
+    """A reasoning summary (or raw reasoning), dimmed."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="reasoning")
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._content(), id="reasoning-body")
+
+    def _content(self) -> Text:
+        out = Text("thinking\n", style="italic magenta dim")
+        out.append(self.text.strip(), style="italic dim")
+        return out
+
+    async def render_pending(self) -> None:
+        self.query_one("#reasoning-body", Static).update(self._content())
+
+    async def finish(self, text: str) -> None:
+        self._stop_timer()
+        self.text = text
+        await self.render_pending()
+
+    def plain(self) -> str:
+        return "thinking\n" + self.text.strip()
+
+
+class ExecCell(StreamCell):
+    """A command: its line, the last lines of output while it runs, then exit status and
+    duration with the output in a collapsible (collapsed)."""
+
+    def __init__(self, command: Sequence[str]) -> None:
+        super().__init__(classes="exec")
+        self.command = command_text(command)
+        self.exit_code: int | None = None
+        self.duration = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._header(), classes="exec-header")
+        yield Static("", classes="exec-tail")
+
+    def _header(self) -> Text:
+        if self.exit_code is None:
+            out = Text("⚡ Running ", style="bold yellow")
+        elif self.exit_code == 0:
+            out = Text("✓ Ran ", style="bold green")
+        else:
+            out = Text("✗ Ran ", style="bold red")
+        out.append(self.command, style="bold")
+        if self.exit_code is not None:
+            out.append(f"  · exit {self.exit_code} · {duration_text(self.duration)}", style="dim")
+        return out
+
+    async def render_pending(self) -> None:
+        if self.exit_code is None:
+            self.query_one(".exec-tail", Static).update(Text(tail(self.text), style="dim"))
+
+    async def finish(self, exit_code: int, duration: float, output: str) -> None:
+        self._stop_timer()
+        self.exit_code = exit_code
+        self.duration = duration
+        self.text = output
+        self.query_one(".exec-header", Static).update(self._header())
+        await self.query_one(".exec-tail", Static).remove()
+        lines = output.rstrip("\n").splitlines()
+        if lines:
+            shown = "\n".join(lines[:MAX_OUTPUT_LINES])
+            if len(lines) > MAX_OUTPUT_LINES:
+                shown += f"\n… {len(lines) - MAX_OUTPUT_LINES} more lines"
+            title = f"⎿ {len(lines)} line{'s' if len(lines) != 1 else ''} of output"
+            await self.mount(
+                Collapsible(Static(Text(shown, style="dim")), title=title, collapsed=True)
+            )
+
+    def plain(self) -> str:
+        status = "running" if self.exit_code is None else f"exit {self.exit_code}"
+        body = tail(self.text, 10)
+        return f"$ {self.command}  ({status})" + (f"\n{body}" if body else "")

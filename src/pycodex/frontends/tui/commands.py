@@ -1,0 +1,246 @@
+"""Slash commands, the popup's contents, and the pickers (file, session).
+
+Functions of the app rather than methods, to keep ``app`` about the session and keys.
+The file search and the session picker come from sibling modules (``file_search``,
+``resume_picker``); when one is absent, its command says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pycodex.frontends.tui.cells import TextCell, diff_cell
+from pycodex.frontends.tui.slash import (
+    INIT_PROMPT,
+    MODEL_CHOICES,
+    matching,
+    status_text,
+)
+from pycodex.protocol.ops import Compact
+from pycodex.protocol.policy import AskForApproval
+
+if TYPE_CHECKING:
+    from pycodex.frontends.tui.app import CodexApp
+
+FILE_MATCHES = 12
+_MENTION = re.compile(r"(?:^|\s)@(\S*)$")
+_APPROVAL_HELP = {
+    AskForApproval.UNTRUSTED: "ask before any command that is not known to be safe",
+    AskForApproval.ON_FAILURE: "run in the sandbox; ask when a command fails there",
+    AskForApproval.ON_REQUEST: "the model decides when to ask",
+    AskForApproval.NEVER: "never ask; failures go back to the model",
+}
+
+
+def _optional(name: str) -> Any | None:
+    """A sibling module built separately (file search, resume picker), if present."""
+    try:
+        return importlib.import_module(f"pycodex.frontends.tui.{name}")
+    except ImportError:
+        return None
+
+
+# --- popup -------------------------------------------------------------------------
+
+
+def _mention_query(app: CodexApp) -> str | None:
+    """The ``@word`` being typed at the cursor, without the ``@``."""
+    composer = app.composer
+    row, col = composer.cursor_location
+    line = composer.document.get_line(row)[:col]
+    found = _MENTION.search(line)
+    return found.group(1) if found else None
+
+
+def _search_files(app: CodexApp, query: str) -> list[tuple[str, str]]:
+    index = getattr(app, "_file_index", None)
+    if index is None:
+        module = _optional("file_search")
+        if module is None:
+            return []
+        index = module.FileIndex(app.config.cwd)
+        app._file_index = index  # type: ignore[attr-defined]
+    results = index.search(query, FILE_MATCHES)
+    return [(str(getattr(m, "path", m)), "") for m in results]
+
+
+def update_popup(app: CodexApp) -> None:
+    """Open, filter or close the popup after each edit of the composer."""
+    text = app.composer.text
+    if text.startswith("/") and "\n" not in text and " " not in text:
+        app.popup.show("slash", matching(text[1:]))
+        return
+    query = _mention_query(app)
+    if query is not None:
+        app.popup.show("file", _search_files(app, query))
+        return
+    app.popup.close()
+
+
+async def accept_popup(app: CodexApp, value: str, run: bool) -> None:
+    composer = app.composer
+    kind = app.popup.kind
+    app.popup.close()
+    if kind == "slash":
+        if run:
+            composer.load_text("")
+            await run_slash(app, value)
+        else:
+            composer.load_text(value + " ")
+            composer.move_cursor(composer.document.end)
+        return
+    row, col = composer.cursor_location
+    line = composer.document.get_line(row)
+    start = line.rfind("@", 0, col)
+    if start < 0:
+        return
+    composer.replace(value + " ", (row, start), (row, col))
+    app.popup.close()
+
+
+# --- slash commands ----------------------------------------------------------------
+
+
+async def run_slash(app: CodexApp, text: str) -> None:
+    name, _, arg = text[1:].partition(" ")
+    arg = arg.strip()
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        await app.note(f"unknown command /{name}", "red")
+        return
+    await handler(app, arg)
+
+
+async def _new(app: CodexApp, arg: str) -> None:
+    await app.transcript.clear_cells()
+    await app.replace_session(app.config, None)
+    await app.note("✨ New chat started", "green")
+
+
+async def _compact(app: CodexApp, arg: str) -> None:
+    if app.working or app.link is None:
+        await app.note("/compact: wait for the turn to finish", "yellow")
+        return
+    await app.note("Compacting the conversation…")
+    await app.link.submit(Compact())
+
+
+async def _diff(app: CodexApp, arg: str) -> None:
+    from pycodex.frontends.tui.git_diff import git_diff
+
+    in_repo, diff = await git_diff(app.config.cwd, app.options.env)
+    if not in_repo:
+        await app.note(f"/diff: {diff}", "yellow")
+        return
+    await app.transcript.add(diff_cell("/diff", diff))
+
+
+async def _init(app: CodexApp, arg: str) -> None:
+    if (app.config.cwd / "AGENTS.md").exists():
+        await app.note("AGENTS.md exists already: asking Codex to improve it", "dim")
+    await app.note("/init: asking Codex to write AGENTS.md", "dim")
+    if app.link is not None and app.link.ready.is_set() and not app.working:
+        await app._submit_text(app.link, INIT_PROMPT)
+    else:
+        await app.note("/init: the session is busy; try again when the turn ends", "yellow")
+
+
+async def _status(app: CodexApp, arg: str) -> None:
+    link = app.link
+    card = status_text(
+        app.config, app.total, link.session_id if link else None, app.footer_bar.window
+    )
+    await app.transcript.add(TextCell(card, classes="status"))
+
+
+async def _model(app: CodexApp, arg: str) -> None:
+    async def chosen(model: str | None) -> None:
+        if model and model != app.config.model:
+            config = app.with_config(model=model, model_context_window=None)
+            await app.switch_config(config, f"Model set to {model}")
+
+    if arg:
+        await chosen(arg)
+        return
+    from pycodex.frontends.tui.choice import ChoiceScreen
+
+    choices = [(m, "") for m in dict.fromkeys((app.config.model, *MODEL_CHOICES))]
+    app.push_screen(ChoiceScreen("Model for the next turns", choices, app.config.model), chosen)
+
+
+async def _approvals(app: CodexApp, arg: str) -> None:
+    async def chosen(value: str | None) -> None:
+        if value and value != app.config.approval_policy:
+            policy = AskForApproval(value)
+            await app.switch_config(
+                app.with_config(approval_policy=policy), f"Approval policy set to {value}"
+            )
+
+    if arg:
+        if arg not in {p.value for p in AskForApproval}:
+            await app.note(f"/approvals: one of {', '.join(p.value for p in AskForApproval)}")
+            return
+        await chosen(arg)
+        return
+    from pycodex.frontends.tui.choice import ChoiceScreen
+
+    choices = [(p.value, _APPROVAL_HELP[p]) for p in AskForApproval]
+    app.push_screen(ChoiceScreen("When to ask", choices, app.config.approval_policy), chosen)
+
+
+async def _mention(app: CodexApp, arg: str) -> None:
+    composer = app.composer
+    composer.move_cursor(composer.document.end)
+    before = composer.text
+    composer.insert(("" if not before or before.endswith((" ", "\n")) else " ") + "@" + arg)
+    composer.focus()
+    if _optional("file_search") is None:
+        await app.note("@ file search is not available in this build", "yellow")
+
+
+async def _resume(app: CodexApp, arg: str) -> None:
+    open_resume_picker(app, first=False)
+
+
+async def _quit(app: CodexApp, arg: str) -> None:
+    await app.action_quit_app()
+
+
+_HANDLERS = {
+    "new": _new,
+    "compact": _compact,
+    "diff": _diff,
+    "init": _init,
+    "status": _status,
+    "model": _model,
+    "approvals": _approvals,
+    "mention": _mention,
+    "resume": _resume,
+    "quit": _quit,
+}
+
+
+def open_resume_picker(app: CodexApp, *, first: bool) -> None:
+    """Show the saved sessions; the chosen one continues here. ``first``: at start-up,
+    where cancelling starts a new session instead."""
+    module = _optional("resume_picker")
+    home = app.options.services.codex_home or app.config.codex_home
+    if module is None:
+        app.run_worker(app.note("/resume: the session picker is not available", "yellow"))
+        if first:
+            app.start_session(app.config, None)
+        return
+
+    async def chosen(path: Path | None) -> None:
+        if path is None:
+            if first:
+                app.start_session(app.config, None)
+            return
+        await app.transcript.clear_cells()
+        await app.replay(Path(path))
+        await app.replace_session(app.config, Path(path))
+
+    app.push_screen(module.ResumePicker(home), chosen)
