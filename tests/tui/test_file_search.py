@@ -192,32 +192,6 @@ WORDS = (
 def _synthetic(n: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     words = WORDS.split()
-        "app",
-        "core",
-        "util",
-        "model",
-        "view",
-        "service",
-        "handler",
-        "config",
-        "data",
-        "api",
-        "auth",
-        "user",
-        "session",
-        "token",
-        "cache",
-        "store",
-        "render",
-        "widget",
-        "layout",
-        "event",
-        "stream",
-        "parser",
-        "index",
-        "tree",
-        "node",
-    ]
     out: set[str] = set()
     while len(out) < n:
         dirs = [rng.choice(words) for _ in range(rng.randint(1, 5))]
