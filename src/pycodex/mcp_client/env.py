@@ -1,0 +1,59 @@
+"""The environment of a stdio MCP server: a short list of harmless variables from ours,
+then the server's own ``env`` table on top.
+
+Not the whole parent environment: a coding agent's environment is full of API keys and
+tokens, and an MCP server is third-party code that needs none of them unless the user
+says so in ``[mcp_servers.NAME] env``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SAFE_VARIABLES = (
+    # where things are, who and what we are
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    # text
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TZ",
+    # TLS trust stores (paths, not secrets)
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    # Windows essentials
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "USERPROFILE",
+    "PROGRAMDATA",
+)
+
+
+def server_environment(parent: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """``SAFE_VARIABLES`` present in ``parent`` (shell functions skipped), then ``extra``."""
+    env = {
+        key: parent[key]
+        for key in SAFE_VARIABLES
+        if key in parent and not parent[key].startswith("()")
+    }
+    env.update(extra)
+    return env
