@@ -1,0 +1,102 @@
+"""Spawn overhead of the OS sandbox: a sandboxed `true` against a plain one, per mode.
+
+Usage: ``python bench/sandbox_bench.py [--runs N] [--json]``
+
+Each run starts ``/bin/true`` the way the agent does (``prepare_launch`` then
+``asyncio``'s ``subprocess_exec`` with ``preexec_fn``) and waits for its exit; plain and
+sandboxed runs alternate so drift hits both alike. The workspace is a fresh git repository,
+so workspace-write pays for its ``.git`` bind mount. Overhead = median(sandboxed) -
+median(plain), which includes preparing the launch (cached ruleset) and the mount namespace
+teardown at exit.
+
+Target (issue 5): <= 10 ms per mode. Codex v0.20 pays ~58 ms per sandboxed command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO / "src") not in sys.path:
+    sys.path.insert(0, str(REPO / "src"))
+
+from pycodex.protocol.policy import SandboxMode  # noqa: E402
+from pycodex.sandbox.launch import prepare_launch  # noqa: E402
+from pycodex.sandbox.policy import SandboxPolicy  # noqa: E402
+
+TRUE = shutil.which("true") or "/bin/true"
+MODES = (SandboxMode.READ_ONLY, SandboxMode.WORKSPACE_WRITE)
+
+
+async def _once(policy: SandboxPolicy, cwd: Path) -> float:
+    started = time.perf_counter()
+    launch = prepare_launch(policy, [TRUE], cwd=cwd, env=os.environ)
+    proc = await asyncio.create_subprocess_exec(
+        *launch.argv,
+        cwd=cwd,
+        env=launch.env,
+        preexec_fn=launch.preexec_fn,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    code = await proc.wait()
+    if code != 0:
+        raise SystemExit(f"{policy.mode}: `true` exited {code}")
+    return time.perf_counter() - started
+
+
+async def _measure(runs: int, cwd: Path) -> dict[str, dict[str, float]]:
+    plain = SandboxPolicy(mode=SandboxMode.DANGER_FULL_ACCESS)
+    out: dict[str, dict[str, float]] = {}
+    for mode in MODES:
+        policy = SandboxPolicy(mode=mode, workspace=cwd)
+        for _ in range(5):  # warm-up: the support probe, the ruleset cache, page cache
+            await _once(policy, cwd)
+            await _once(plain, cwd)
+        base, boxed = [], []
+        for _ in range(runs):
+            base.append(await _once(plain, cwd))
+            boxed.append(await _once(policy, cwd))
+        plain_ms = statistics.median(base) * 1000
+        boxed_ms = statistics.median(boxed) * 1000
+        out[mode.value] = {
+            "plain_ms": round(plain_ms, 3),
+            "sandboxed_ms": round(boxed_ms, 3),
+            "overhead_ms": round(boxed_ms - plain_ms, 3),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        subprocess.run(["git", "init", "-q", str(cwd)], check=True, timeout=30)
+        results = asyncio.run(_measure(args.runs, cwd))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for mode, r in results.items():
+        print(
+            f"{mode:16} plain {r['plain_ms']:6.2f} ms  sandboxed {r['sandboxed_ms']:6.2f} ms"
+            f"  overhead {r['overhead_ms']:5.2f} ms (target <= 10)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Running commands under the sandbox the agent uses, and host-side witnesses for escapes.
+
+``run`` goes through ``prepare_launch`` (the agent's entry); ``run_cli`` through
+``codex sandbox`` as a subprocess. Listeners bind 127.0.0.1 in the test process: once the
+sandboxed command has exited, any connection or datagram it managed to send is already queued
+in the kernel, so a non-blocking ``accept``/``recv`` answers without waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pycodex.protocol.errors import SandboxError
+from pycodex.protocol.policy import SandboxMode
+from pycodex.sandbox.launch import prepare_launch
+from pycodex.sandbox.policy import SandboxPolicy, check_supported
+
+CODEX = str(Path(sys.executable).with_name("codex"))
+PY = sys.executable
+
+
+def require_sandbox() -> None:
+    try:
+        check_supported()
+    except SandboxError as exc:  # pragma: no cover - these machines have Landlock
+        pytest.skip(f"no OS sandbox here: {exc}")
+
+
+def policy(
+    mode: SandboxMode,
+    workspace: Path,
+    *,
+    network: bool = False,
+    tmp: bool = False,
+    roots: tuple[Path, ...] = (),
+) -> SandboxPolicy:
+    """``tmp=False`` excludes /tmp and $TMPDIR: pytest's tmp_path lives under /tmp."""
+    return SandboxPolicy(
+        mode=mode,
+        writable_roots=roots,
+        network_access=network,
+        exclude_slash_tmp=not tmp,
+        exclude_tmpdir_env_var=not tmp,
+        workspace=workspace,
+    )
+
+
+def run(
+    pol: SandboxPolicy,
+    argv: list[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    stdin: int | None = subprocess.DEVNULL,
+) -> subprocess.CompletedProcess[str]:
+    launch = prepare_launch(pol, argv, cwd=cwd, env=os.environ if env is None else env)
+    return subprocess.run(
+        launch.argv,
+        cwd=cwd,
+        env=launch.env,
+        preexec_fn=launch.preexec_fn,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def sh(pol: SandboxPolicy, script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run(pol, ["bash", "-c", script], cwd)
+
+
+def py(pol: SandboxPolicy, code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run(pol, [PY, "-c", code], cwd)
+
+
+def run_cli(
+    args: list[str], cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ if env is None else env)
+    full_env.setdefault("CODEX_HOME", str(cwd / ".codex-home-unused"))
+    return subprocess.run(
+        [CODEX, *args],
+        cwd=cwd,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@dataclass
+class Listener:
+    """A TCP or UDP socket on 127.0.0.1 that records whether anything reached it."""
+
+    sock: socket.socket
+    kind: int
+    got: list[bytes] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        port: int = self.sock.getsockname()[1]
+        return port
+
+    def reached(self) -> bool:
+        """Whether a connection or datagram arrived (non-blocking: it is queued by now)."""
+        self.sock.setblocking(False)
+        try:
+            if self.kind == socket.SOCK_STREAM:
+                conn, _ = self.sock.accept()
+                conn.close()
+            else:
+                self.got.append(self.sock.recv(4096))
+        except BlockingIOError:
+            return False
+        return True
+
+
+@contextlib.contextmanager
+def listener(kind: int = socket.SOCK_STREAM) -> Iterator[Listener]:
+    sock = socket.socket(socket.AF_INET, kind)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        if kind == socket.SOCK_STREAM:
+            sock.listen(8)
+        yield Listener(sock, kind)
+    finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def unix_listener(address: str | bytes) -> Iterator[Listener]:
+    """A pathname (str) or abstract (bytes starting with NUL) unix stream listener."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(address)
+        sock.listen(8)
+        yield Listener(sock, socket.SOCK_STREAM)
+    finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def outside_process(secret: str = "") -> Iterator[subprocess.Popen[bytes]]:
+    """A process on the host, outside any sandbox, killed at the end."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOST_SECRET": secret}
+    proc = subprocess.Popen(
+        ["sleep", "60"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

@@ -1,0 +1,78 @@
+"""The BPF program, run by a small interpreter: decisions for both architectures."""
+
+from __future__ import annotations
+
+import errno
+import struct
+
+import pytest
+
+from pycodex.sandbox import seccomp
+
+ALLOW = seccomp.RET_ALLOW
+EPERM = seccomp.RET_ERRNO | errno.EPERM
+ENOSYS = seccomp.RET_ERRNO | errno.ENOSYS
+
+
+def evaluate(program: bytes, nr: int, arch: int, args: tuple[int, ...] = ()) -> int:
+    """Interpret the classic-BPF subset the filter uses against one ``seccomp_data``."""
+    full = (*args, *([0] * (6 - len(args))))
+    data = struct.pack("=iIQ6Q", nr, arch, 0, *full)
+    insns = [struct.unpack_from("=HBBI", program, i) for i in range(0, len(program), 8)]
+    acc = pc = 0
+    while True:
+        code, jt, jf, k = insns[pc]
+        pc += 1
+        if code == 0x20:
+            acc = struct.unpack_from("=I", data, k)[0]
+        elif code == 0x54:
+            acc &= k
+        elif code in (0x15, 0x35, 0x45):
+            hit = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += jt if hit else jf
+        elif code == 0x06:
+            return int(k)
+        else:  # pragma: no cover - an opcode the interpreter does not know
+            raise AssertionError(hex(code))
+
+
+@pytest.mark.parametrize("arch_name", ["x86_64", "aarch64"])
+def test_decisions(arch_name: str) -> None:
+    arch = seccomp.ARCHES[arch_name]
+    nr = arch.nr
+    off = seccomp.build_filter(arch_name, network=False)
+    on = seccomp.build_filter(arch_name, network=True)
+    a = arch.audit
+    assert evaluate(off, 0 if arch_name == "x86_64" else 63, a) == ALLOW  # read
+    for name in seccomp.ALWAYS_DENIED:
+        assert evaluate(off, nr[name], a) == EPERM, name
+        assert evaluate(on, nr[name], a) == EPERM, name
+    assert evaluate(off, nr["clone3"], a) == ENOSYS
+    assert evaluate(off, nr["clone"], a, (0x11 | 0x0100_0000,)) == ALLOW  # fork-like
+    assert evaluate(off, nr["clone"], a, (0x1000_0000,)) == EPERM  # CLONE_NEWUSER
+    assert evaluate(off, nr["ioctl"], a, (1, 0x5413)) == ALLOW  # TIOCGWINSZ
+    assert evaluate(off, nr["ioctl"], a, (1, 0x5412)) == EPERM  # TIOCSTI
+    # network off: AF_UNIX stream/seqpacket only (flags like SOCK_CLOEXEC ignored), no connect
+    assert evaluate(off, nr["socket"], a, (1, 1 | 0o2000000)) == ALLOW
+    assert evaluate(off, nr["socketpair"], a, (1, 5)) == ALLOW
+    assert evaluate(off, nr["socketpair"], a, (1, 2)) == EPERM  # AF_UNIX datagram
+    for family in (2, 10, 16, 17, 40):  # INET, INET6, NETLINK, PACKET, VSOCK
+        assert evaluate(off, nr["socket"], a, (family, 1)) == EPERM
+        assert evaluate(on, nr["socket"], a, (family, 1)) == ALLOW
+    assert evaluate(off, nr["connect"], a) == EPERM
+    assert evaluate(on, nr["connect"], a) == ALLOW
+
+
+def test_foreign_abis_denied() -> None:
+    prog = seccomp.build_filter("x86_64", network=True)
+    assert evaluate(prog, 20, 0x4000_0003) == EPERM  # i386 getpid via int 0x80
+    assert evaluate(prog, 0x4000_0000 | 39, seccomp.ARCHES["x86_64"].audit) == EPERM  # x32
+    arm = seccomp.build_filter("aarch64", network=True)
+    assert evaluate(arm, 20, 0x4000_0028) == EPERM  # arm (32-bit) on aarch64
+
+
+def test_program_is_well_formed() -> None:
+    for arch in seccomp.ARCHES:
+        prog = seccomp.build_filter(arch, network=False)
+        assert len(prog) % 8 == 0
+        assert len(prog) // 8 < 4096  # BPF_MAXINSNS
