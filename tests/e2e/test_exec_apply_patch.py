@@ -58,7 +58,7 @@ def test_exec_json_applies_patches_from_shell_and_from_the_tool(
     write_config(codex_home, model_server.base_url)
     _seed(repo)
     _script(model_server)
-    res = codex(["exec", "--json", "edit"], cwd=repo, env=env)
+    res = codex(["exec", "-s", "workspace-write", "--json", "edit"], cwd=repo, env=env)
     assert res.rc == 0, res.err
 
     assert (repo / "src" / "app.py").read_text() == (
@@ -109,7 +109,7 @@ def test_exec_human_transcript_shows_patches_and_the_turn_diff(
     write_config(codex_home, model_server.base_url)
     _seed(repo)
     _script(model_server)
-    res = codex(["exec", "--color", "never", "edit"], cwd=repo, env=env)
+    res = codex(["exec", "-s", "workspace-write", "--color", "never", "edit"], cwd=repo, env=env)
     assert res.rc == 0, res.err
     out = res.out
     assert "apply_patch auto_approved=true:\nM " + str(repo / "src" / "app.py") in out
@@ -139,7 +139,7 @@ def test_exec_failed_patch_changes_nothing_and_the_model_sees_why(
         Turn(tool_calls=[ToolCall("apply_patch", {"input": bad}, "bad")]),
         Turn(text="could not"),
     )
-    res = codex(["exec", "--json", "edit"], cwd=repo, env=env)
+    res = codex(["exec", "-s", "workspace-write", "--json", "edit"], cwd=repo, env=env)
     assert res.rc == 0, res.err
     assert (repo / "src" / "app.py").read_text() == APP
     assert (repo / "old.txt").read_text() == "obsolete\n"
@@ -162,7 +162,7 @@ def test_exec_chat_wire_apply_patch_tool(
         Turn(tool_calls=[ToolCall("apply_patch", {"input": HEREDOC_PATCH}, "p1")]),
         Turn(text="done"),
     )
-    res = codex(["exec", "--json", "edit"], cwd=repo, env=env)
+    res = codex(["exec", "-s", "workspace-write", "--json", "edit"], cwd=repo, env=env)
     assert res.rc == 0, res.err
     assert (repo / "docs" / "NOTES.md").read_text() == "greeting changed\n"
     first, second = (r.body for r in model_server.model_requests)

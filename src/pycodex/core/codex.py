@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, assert_never
 
 from pycodex.config.schema import Config
-from pycodex.core.approvals import ApprovalBroker
+from pycodex.core.approvals import ApprovalAborted, ApprovalBroker
 from pycodex.core.compact import (
     COMPACT_DONE,
     NO_SUMMARY,
@@ -61,7 +61,7 @@ from pycodex.protocol.ops import (
     Submission,
     UserInput,
 )
-from pycodex.sandbox.policy import SandboxPolicy
+from pycodex.sandbox.policy import policy_from_config
 from pycodex.storage.rollout import RolloutWriter, SavedSession, read_rollout
 
 ABORTED_OUTPUT = "aborted by user"
@@ -71,15 +71,6 @@ NOTIFY_DRAIN_SECONDS = 5.0
 
 class SessionClosedError(CodexError):
     """``next_event`` or ``submit`` after the session shut down."""
-
-
-def _sandbox_policy(config: Config) -> SandboxPolicy:
-    ww = config.sandbox_workspace_write
-    return SandboxPolicy(
-        mode=config.sandbox_mode,
-        writable_roots=ww.writable_roots,
-        network_access=ww.network_access,
-    )
 
 
 def _build_model_client(config: Config, env: Mapping[str, str], session_id: str) -> ModelClient:
@@ -262,7 +253,7 @@ class Codex:
         tool_ctx = ToolContext(
             cwd=config.cwd,
             env=self._tool_env,
-            sandbox=_sandbox_policy(config),
+            sandbox=policy_from_config(config),  # workspace = cwd, as enforced
             approval_policy=config.approval_policy,
             approvals=self._approvals,
             emit=emit,
@@ -289,6 +280,9 @@ class Codex:
         last: str | None = None
         try:
             last = await run_turn(turn)
+        except ApprovalAborted:  # the user answered "abort": end the turn as an interrupt
+            self._end_aborted(sub_id, turn)
+            return
         except ModelError as exc:
             self._emit(sub_id, Error(str(exc)))
         except Exception as exc:  # a bug must end the turn, not hang the front end
@@ -319,11 +313,16 @@ class Codex:
             return
         task.cancel()
         await asyncio.wait({task})
+        self._task = None
+        self._end_aborted(self._task_sub_id or sub_id, turn)
+
+    def _end_aborted(self, sub_id: str, turn: TurnContext | None) -> None:
+        """After an interrupt or an approval answered "abort": every call gets an output."""
         self._session.answer_unanswered(ABORTED_OUTPUT)
         if turn is not None:
             turn.take_pending()  # the user said it: keep it for the next turn
-        self._task = self._turn = None
-        self._emit(self._task_sub_id or sub_id, TurnAborted("interrupted"))
+        self._turn = None
+        self._emit(sub_id, TurnAborted("interrupted"))
 
     async def _shutdown(self, sub_id: str) -> None:
         await self._abort(sub_id)

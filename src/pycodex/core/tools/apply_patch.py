@@ -9,28 +9,36 @@ The steps of one call, in order:
 
 1. plan (pure): parse and verify every hunk of every file. A failure goes back to the model
    as the library's text (file, hunk, nearest lines); no event, nothing written.
-2. ``assess_patch``: the one approval call point. Today every patch is auto-approved
-   (``danger-full-access`` semantics); the approval issue decides here whether to ask
-   (``ApplyPatchApprovalRequest`` through ``ctx.approvals``) and returns the verdict.
+2. ``assess_patch``: the one approval call point (``approval_policy.assess_patch``, reference
+   §5.1, against ``writable_roots_for`` the configured sandbox): apply inside the sandbox,
+   apply without it (no sandbox configured, approved for the session), ask the user (an
+   ``ApplyPatchApprovalRequest`` through the broker; approved patches are applied without
+   the sandbox), or refuse with a text for the model. Abort ends the turn.
 3. baseline the touched files for the turn diff, emit ``PatchApplyBegin``.
-4. ``write_patch``: the one place where patch bytes reach the disk. The sandbox issue wraps
-   or replaces this function (e.g. re-running ``python -m pycodex.apply_patch`` under the
-   sandbox for auto-approved patches, as Codex does); it gets the plan, the patch text and
-   the directory, and must return the library's ``ApplyResult``.
+4. ``write_patch``: the one place where patch bytes reach the disk. A patch applied inside
+   the sandbox is written by a child process started under it (``python -I -c`` running the
+   library, as Codex re-executes itself), because the roots check of step 2 is lexical and a
+   symlink inside a root may point outside; under on-failure a write the sandbox denied is
+   offered a retry without it. Other patches are written in-process.
 5. emit ``PatchApplyEnd`` and, if the turn's diff changed, ``TurnDiff``.
 
-Planning and writing run on the event loop without awaiting in between: an interrupt can
-never separate an applied patch from its ``PatchApplyEnd``.
+An interrupt cannot separate a patch being written from its ``PatchApplyEnd``: the write and
+the event run shielded, and the cancellation is honoured once both are done.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pycodex.apply_patch as patch_lib
 from pycodex.apply_patch import (
     ApplyResult,
     PatchError,
@@ -40,39 +48,122 @@ from pycodex.apply_patch import (
     patch_from_arguments,
     plan_patch,
 )
+from pycodex.config.schema import SandboxWorkspaceWrite
+from pycodex.core import approval_policy as matrix
+from pycodex.core.approval_policy import RETRY_NOTICE, AskUser, Refused, Reject, RunSandboxed
 from pycodex.core.project_doc import find_git_root
 from pycodex.core.tools.context import ToolContext
 from pycodex.core.turn_diff import read_file_state
-from pycodex.protocol.events import PatchApplyBegin, PatchApplyEnd, TurnDiff
+from pycodex.protocol.events import (
+    ApplyPatchApprovalRequest,
+    BackgroundEvent,
+    PatchApplyBegin,
+    PatchApplyEnd,
+    TurnDiff,
+)
+from pycodex.protocol.policy import SandboxMode
+from pycodex.sandbox.policy import SandboxPolicy
+from pycodex.sandbox.spawn import run_command
 
-REJECTED = "patch rejected by user"
+REJECTED = matrix.PATCH_REJECTED
+SANDBOXED_WRITE_TIMEOUT_MS = 60_000
+# The child that writes a patch inside the sandbox: argv = [patch file, cwd, import root].
+# ``-I`` keeps the workspace (cwd, PYTHON* variables) out of its import path.
+_WRITER = (
+    "import sys\n"
+    "sys.path.insert(0, sys.argv[3])\n"
+    "from pycodex.apply_patch.apply import apply_patch_text\n"
+    "with open(sys.argv[1], encoding='utf-8', newline='') as f:\n"
+    "    text = f.read()\n"
+    "result = apply_patch_text(text, sys.argv[2])\n"
+    "sys.stdout.buffer.write(result.output.encode('utf-8'))\n"
+    "raise SystemExit(result.exit_code)\n"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class PatchVerdict:
-    """What ``assess_patch`` decided: apply or not, and whether the user was asked."""
+    """What ``assess_patch`` decided: apply or not (``message`` for the model), whether the
+    user was asked, and whether the write happens inside the sandbox."""
 
     approved: bool
     auto_approved: bool
+    sandboxed: bool = False
+    message: str = REJECTED
+
+
+def _workspace_write(policy: SandboxPolicy) -> SandboxWorkspaceWrite:
+    return SandboxWorkspaceWrite(
+        writable_roots=policy.writable_roots,
+        network_access=policy.network_access,
+        exclude_tmpdir_env_var=policy.exclude_tmpdir_env_var,
+        exclude_slash_tmp=policy.exclude_slash_tmp,
+    )
 
 
 async def assess_patch(ctx: ToolContext, call_id: str, planned: PlannedChanges) -> PatchVerdict:
-    """The approval call point for patches ("assess -> maybe ask"). Today: always
-    auto-approved. The approval issue fills this in from ``ctx.approval_policy``,
-    ``ctx.sandbox`` and ``planned.paths`` (asking via ``ctx.approvals.request`` with an
-    ``ApplyPatchApprovalRequest(call_id, planned.changes)``)."""
-    del ctx, call_id, planned
-    return PatchVerdict(approved=True, auto_approved=True)
+    """The approval call point for patches: judge, maybe ask, and say how to write."""
+    policy = ctx.sandbox
+    roots = matrix.writable_roots_for(
+        policy.mode, policy.workspace or ctx.cwd, _workspace_write(policy), ctx.env
+    )
+    paths = matrix.patch_paths(planned.paths, planned.cwd)
+    assessment = matrix.assess_patch(
+        ctx.approval_policy,
+        policy.mode,
+        paths,
+        roots,
+        planned.cwd,
+        approved_for_session=ctx.approvals.approved_patch_paths,
+    )
+    if isinstance(assessment, Reject):
+        return PatchVerdict(approved=False, auto_approved=False, message=assessment.message)
+    if isinstance(assessment, AskUser):
+        request = ApplyPatchApprovalRequest(call_id, planned.changes, assessment.reason)
+        answer = await ctx.approvals.ask(call_id, request, ctx.emit, "patch")
+        if isinstance(answer, Refused):
+            return PatchVerdict(approved=False, auto_approved=False, message=answer.model_output)
+        if answer.remember:
+            ctx.approvals.remember_patch_paths(paths)
+        return PatchVerdict(approved=True, auto_approved=False)
+    sandboxed = isinstance(assessment, RunSandboxed) and policy.mode is not (
+        SandboxMode.DANGER_FULL_ACCESS
+    )
+    return PatchVerdict(approved=True, auto_approved=True, sandboxed=sandboxed)
 
 
 async def write_patch(
     ctx: ToolContext, planned: PlannedChanges, patch: str, verdict: PatchVerdict
 ) -> ApplyResult:
-    """The single place where a patch is written to disk (atomically, by the library).
-    The sandbox issue wraps this to write under the sandbox; ``patch`` and ``planned.cwd``
-    are what a sandboxed re-run of ``python -m pycodex.apply_patch`` needs."""
-    del ctx, patch, verdict
-    return apply_planned(planned)
+    """The single place where a patch is written to disk (atomically, by the library):
+    in-process, or by a child under ``ctx.sandbox`` when the verdict says sandboxed."""
+    if not verdict.sandboxed:
+        return apply_planned(planned)
+    return await _write_sandboxed(ctx, planned, patch)
+
+
+async def _write_sandboxed(ctx: ToolContext, planned: PlannedChanges, patch: str) -> ApplyResult:
+    """Re-plan and write in a child under the sandbox; its exit status and text are the
+    library's (``changes`` are the parent's plan, which is what ``PatchApplyBegin`` showed)."""
+    import_root = str(Path(patch_lib.__file__).resolve().parents[2])
+    fd, name = tempfile.mkstemp(prefix="pycodex-patch-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            file.write(patch)
+        argv = (sys.executable, "-I", "-c", _WRITER, name, str(planned.cwd), import_root)
+        result = await run_command(
+            argv,
+            cwd=ctx.cwd,
+            env=ctx.env,
+            timeout_ms=SANDBOXED_WRITE_TIMEOUT_MS,
+            sandbox=ctx.sandbox,
+        )
+    finally:
+        with contextlib.suppress(OSError):
+            Path(name).unlink()
+    if result.exit_code == 0:
+        return ApplyResult(True, result.stdout, planned.changes)
+    return ApplyResult(False, result.stdout or result.aggregated)
 
 
 def _success_output(result: ApplyResult, started: float) -> str:
@@ -101,15 +192,52 @@ async def apply_patch_call(ctx: ToolContext, call_id: str, patch: str, cwd: Path
         return error.render()
     verdict = await assess_patch(ctx, call_id, planned)
     if not verdict.approved:
-        return REJECTED
+        return verdict.message
     ctx.turn_diff.before_patch(planned.paths, planned.changes, read_file_state)
-    ctx.emit(PatchApplyBegin(call_id, verdict.auto_approved, planned.changes))
-    result = await write_patch(ctx, planned, patch, verdict)
-    ctx.emit(PatchApplyEnd(call_id, result.stdout, result.stderr, result.success))
+    result = await _apply(ctx, call_id, planned, patch, verdict)
+    if not result.success and verdict.sandboxed:
+        # Only a permission error is the sandbox's doing (a symlink out of the roots).
+        retry = matrix.on_failure_retry(
+            ctx.approval_policy,
+            ran_sandboxed=True,
+            exit_code=1,
+            known_safe=True,
+            output=result.output,
+        )
+        if retry is not None:
+            ctx.emit(BackgroundEvent(matrix.failure_notice(result.output)))
+            request = ApplyPatchApprovalRequest(call_id, planned.changes, retry.reason)
+            answer = await ctx.approvals.ask(call_id, request, ctx.emit, "patch")
+            if isinstance(answer, Refused):
+                return answer.model_output
+            if answer.remember:
+                ctx.approvals.remember_patch_paths(matrix.patch_paths(planned.paths, cwd))
+            ctx.emit(BackgroundEvent(RETRY_NOTICE))
+            unsandboxed = PatchVerdict(approved=True, auto_approved=False)
+            result = await _apply(ctx, call_id, planned, patch, unsandboxed)
     if not result.success:
         return result.output
     _emit_turn_diff(ctx)
     return _success_output(result, started)
+
+
+async def _apply(
+    ctx: ToolContext, call_id: str, planned: PlannedChanges, patch: str, verdict: PatchVerdict
+) -> ApplyResult:
+    """``PatchApplyBegin``, the write, ``PatchApplyEnd``: the last two shielded together."""
+    ctx.emit(PatchApplyBegin(call_id, verdict.auto_approved, planned.changes))
+
+    async def write_and_report() -> ApplyResult:
+        result = await write_patch(ctx, planned, patch, verdict)
+        ctx.emit(PatchApplyEnd(call_id, result.stdout, result.stderr, result.success))
+        return result
+
+    task = asyncio.ensure_future(write_and_report())
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task})  # the patch is written and reported, then we stop
+        raise
 
 
 async def handle_apply_patch_tool(ctx: ToolContext, call_id: str, arguments: str) -> str:

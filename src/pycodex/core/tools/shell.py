@@ -1,4 +1,11 @@
-"""``shell`` (and the built-in ``local_shell`` call): run an argv, report both streams.
+"""``shell`` (and the built-in ``local_shell`` call): judge, maybe ask, run, report.
+
+Each call goes through the approval matrix (``approval_policy.assess_command``, reference
+§5.1) before anything runs: run it under the configured sandbox, run it without one (no
+sandbox configured, or the user approved), ask the user first (an ``ExecApprovalRequest``
+through the broker), or refuse. Under on-failure a command that failed in the sandbox is
+offered a rerun without it. A command the user approved runs outside the sandbox (approval
+implies trust) and without ``CODEX_SANDBOX_NETWORK_DISABLED``, since its network is open.
 
 Live output goes out as ``ExecCommandOutputDelta`` events, capped per call so a command
 that prints gigabytes cannot fill the event queue; the model gets the formatted result
@@ -14,22 +21,36 @@ from pathlib import Path
 from typing import Any
 
 from pycodex.apply_patch import extract_patch_from_argv
-from pycodex.core.approvals import exec_needs_approval
+from pycodex.core.approval_policy import (
+    RETRY_NOTICE,
+    AskUser,
+    Refused,
+    Reject,
+    RunSandboxed,
+    assess_command,
+    failure_notice,
+    on_failure_retry,
+)
+from pycodex.core.command_safety import is_known_safe
+from pycodex.core.exec_env import NETWORK_DISABLED_VAR
 from pycodex.core.exec_output import format_exec_output
 from pycodex.core.tools.apply_patch import apply_patch_call
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
+from pycodex.protocol.errors import SandboxError
 from pycodex.protocol.events import (
+    BackgroundEvent,
     ExecApprovalRequest,
     ExecCommandBegin,
     ExecCommandEnd,
     ExecCommandOutputDelta,
 )
-from pycodex.protocol.policy import ReviewDecision
-from pycodex.sandbox.spawn import StreamName, run_command
+from pycodex.protocol.policy import SandboxMode
+from pycodex.sandbox.policy import FULL_ACCESS
+from pycodex.sandbox.spawn import CommandResult, StreamName, run_command
 
 MAX_DELTA_BYTES_PER_CALL = 1024 * 1024
-REJECTED = "exec command rejected by user"
 ABORTED = "aborted by user"
+EXIT_SANDBOX_UNAVAILABLE = 126
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +59,7 @@ class ShellParams:
     workdir: str | None = None
     timeout_ms: int | None = None
     justification: str | None = None
+    with_escalated_permissions: bool = False
 
 
 def parse_shell_args(args: dict[str, Any]) -> ShellParams:
@@ -55,30 +77,87 @@ def parse_shell_args(args: dict[str, Any]) -> ShellParams:
     if workdir is not None and not isinstance(workdir, str):
         raise ToolArgumentError("`workdir` must be a string")
     justification = args.get("justification")
+    escalated = args.get("with_escalated_permissions", False)
+    if not isinstance(escalated, bool):
+        raise ToolArgumentError("`with_escalated_permissions` must be true or false")
     return ShellParams(
         command=tuple(command),
         workdir=workdir or None,
         timeout_ms=int(timeout) if timeout is not None else None,
         justification=justification if isinstance(justification, str) else None,
+        with_escalated_permissions=escalated,
     )
 
 
 async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
     cwd = ctx.cwd / params.workdir if params.workdir else ctx.cwd  # absolute workdir wins
     invocation = extract_patch_from_argv(params.command)
-    if invocation is not None:  # a patch, not a program: applied in-process, nothing spawned
+    if invocation is not None:  # a patch, not a program: judged and applied as a patch
         patch_cwd = cwd / invocation.workdir if invocation.workdir else cwd  # `cd DIR && ...`
         return await apply_patch_call(ctx, call_id, invocation.patch, patch_cwd)
-    if exec_needs_approval(ctx.approval_policy, ctx.sandbox.mode, params.command):
-        decision = await ctx.approvals.request(
-            call_id,
-            ExecApprovalRequest(call_id, params.command, str(cwd), params.justification),
-            ctx.emit,
-        )
-        if decision not in (ReviewDecision.APPROVED, ReviewDecision.APPROVED_FOR_SESSION):
-            return REJECTED
+    known_safe = is_known_safe(params.command)
+    assessment = assess_command(
+        ctx.approval_policy,
+        ctx.sandbox.mode,
+        params.command,
+        approved_for_session=ctx.approvals.approved_commands,
+        with_escalated_permissions=params.with_escalated_permissions,
+        known_safe=known_safe,
+        justification=params.justification,
+    )
+    if isinstance(assessment, Reject):
+        return assessment.message
+    if isinstance(assessment, AskUser):
+        refused = await _ask(ctx, call_id, params.command, cwd, assessment.reason)
+        if refused is not None:
+            return refused
+    sandboxed = isinstance(assessment, RunSandboxed)
+    result, formatted = await _execute(ctx, call_id, params, cwd, sandboxed=sandboxed)
+    retry = on_failure_retry(
+        ctx.approval_policy,
+        ran_sandboxed=sandboxed and result.error is None,
+        exit_code=result.exit_code,
+        timed_out=result.timed_out,
+        known_safe=known_safe,
+        output=result.aggregated,
+    )
+    if retry is None:
+        return formatted
+    ctx.emit(BackgroundEvent(failure_notice(result.aggregated)))
+    refused = await _ask(ctx, call_id, params.command, cwd, retry.reason)
+    if refused is not None:
+        return refused
+    ctx.emit(BackgroundEvent(RETRY_NOTICE))
+    _, formatted = await _execute(ctx, call_id, params, cwd, sandboxed=False)
+    return formatted
+
+
+async def _ask(
+    ctx: ToolContext, call_id: str, command: tuple[str, ...], cwd: Path, reason: str | None
+) -> str | None:
+    """Ask the user; None when approved (remembered if for the session), else the text for
+    the model. Abort raises ``ApprovalAborted`` (the turn ends)."""
+    request = ExecApprovalRequest(call_id, command, str(cwd), reason)
+    answer = await ctx.approvals.ask(call_id, request, ctx.emit, "exec")
+    if isinstance(answer, Refused):
+        return answer.model_output
+    if answer.remember:
+        ctx.approvals.remember_command(command)
+    return None
+
+
+async def _execute(
+    ctx: ToolContext, call_id: str, params: ShellParams, cwd: Path, *, sandboxed: bool
+) -> tuple[CommandResult, str]:
+    """Run once (under ``ctx.sandbox`` or without a sandbox) with begin/delta/end events;
+    the result and the text for the model."""
     timeout_ms = params.timeout_ms or ctx.default_timeout_ms
     budget = MAX_DELTA_BYTES_PER_CALL
+    if sandboxed or ctx.sandbox.mode is SandboxMode.DANGER_FULL_ACCESS:
+        sandbox, env = ctx.sandbox, ctx.env
+    else:  # the user lifted the sandbox for this command, network included
+        sandbox = FULL_ACCESS
+        env = {k: v for k, v in ctx.env.items() if k != NETWORK_DISABLED_VAR}
 
     def on_output(stream: StreamName, chunk: bytes) -> None:
         nonlocal budget
@@ -93,14 +172,16 @@ async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
         result = await run_command(
             params.command,
             cwd=Path(cwd),
-            env=ctx.env,
+            env=env,
             timeout_ms=timeout_ms,
             on_output=on_output,
-            sandbox=ctx.sandbox,
+            sandbox=sandbox,
         )
     except asyncio.CancelledError:
         ctx.emit(ExecCommandEnd(call_id, "", ABORTED, ABORTED, -1, 0.0, ABORTED))
         raise
+    except SandboxError as exc:  # this machine cannot enforce the policy: say so, run nothing
+        result = _unavailable(str(exc))
     formatted = format_exec_output(result, timeout_ms=timeout_ms)
     if result.omitted_bytes or json.loads(formatted)["output"] != result.aggregated:
         ctx.keep_full_output(call_id, result)  # the model saw less than was captured
@@ -115,7 +196,21 @@ async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
             formatted_output=formatted,
         )
     )
-    return formatted
+    return result, formatted
+
+
+def _unavailable(message: str) -> CommandResult:
+    text = f"sandbox unavailable: {message}"
+    return CommandResult(
+        exit_code=EXIT_SANDBOX_UNAVAILABLE,
+        stdout="",
+        stderr=text,
+        aggregated=text,
+        timed_out=False,
+        duration=0.0,
+        aggregated_head=text,
+        error=text,
+    )
 
 
 async def handle_shell(ctx: ToolContext, call_id: str, args: dict[str, Any]) -> str:
