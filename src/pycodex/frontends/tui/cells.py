@@ -43,6 +43,8 @@ class Cell(Vertical):
     DEFAULT_CSS = """
     Cell { height: auto; margin: 0 0 1 0; padding: 0 1; }
     Cell > Static { height: auto; }
+    Cell Collapsible { border: none; padding: 0; margin: 0; background: transparent; }
+    Cell Collapsible > Contents { padding: 0 0 0 3; }
     """
 
     def plain(self) -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pycodex.frontends.tui.app import CodexApp
 
 FILE_MATCHES = 12
+INDEX_POLL_S = 0.1
 _MENTION = re.compile(r"(?:^|\s)@(\S*)$")
 _APPROVAL_HELP = {
     AskForApproval.UNTRUSTED: "ask before any command that is not known to be safe",
@@ -55,16 +56,18 @@ def _mention_query(app: CodexApp) -> str | None:
     return found.group(1) if found else None
 
 
-def _search_files(app: CodexApp, query: str) -> list[tuple[str, str]]:
+def _search_files(app: CodexApp, query: str) -> list[tuple[str, str]] | None:
+    """Matches for ``@query``; None while the index is still being built."""
     index = getattr(app, "_file_index", None)
     if index is None:
         module = _optional("file_search")
         if module is None:
             return []
-        index = module.FileIndex(app.config.cwd)
+        index = module.FileIndex(app.config.cwd).start()  # walks in a thread
         app._file_index = index  # type: ignore[attr-defined]
-    results = index.search(query, FILE_MATCHES)
-    return [(str(getattr(m, "path", m)), "") for m in results]
+    if not index.ready:
+        return None
+    return [(str(m.path), "") for m in index.search(query, FILE_MATCHES)]
 
 
 def update_popup(app: CodexApp) -> None:
@@ -75,7 +78,12 @@ def update_popup(app: CodexApp) -> None:
         return
     query = _mention_query(app)
     if query is not None:
-        app.popup.show("file", _search_files(app, query))
+        found = _search_files(app, query)
+        if found is None:  # indexing: look again shortly
+            app.popup.show("file", [("…", "indexing files")])
+            app.set_timer(INDEX_POLL_S, lambda: update_popup(app))
+            return
+        app.popup.show("file", found)
         return
     app.popup.close()
 
@@ -95,7 +103,7 @@ async def accept_popup(app: CodexApp, value: str, run: bool) -> None:
     row, col = composer.cursor_location
     line = composer.document.get_line(row)
     start = line.rfind("@", 0, col)
-    if start < 0:
+    if start < 0 or value == "…":
         return
     composer.replace(value + " ", (row, start), (row, col))
     app.popup.close()
