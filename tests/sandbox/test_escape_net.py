@@ -167,22 +167,41 @@ def test_socket_family_denied(tree: Tree, family: str, kind: str) -> None:
     assert r.stdout.strip() == f"errno {errno.EPERM}"
 
 
-def test_unix_socket_outside(tree: Tree) -> None:
-    path = tree.out / "agent.sock"
+_UNIX_CONNECT = "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect(PATH)\n"
+
+
+@pytest.mark.parametrize(
+    ("mode", "network"),
+    [(RO, False), (WW, False), (WW, True), (SandboxMode.DANGER_FULL_ACCESS, True)],
+)
+def test_unix_socket_outside(tree: Tree, mode: SandboxMode, network: bool) -> None:
+    """A daemon's socket (think /var/run/docker.sock); danger-full-access is the control."""
+    path = tree.out / "daemon.sock"
     with unix_listener(str(path)) as lst:
-        code = f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({str(path)!r})\n"
-        r = py(policy(WW, tree.ws), code, tree.ws)
+        r = py(
+            policy(mode, tree.ws, network=network),
+            _UNIX_CONNECT.replace("PATH", repr(str(path))),
+            tree.ws,
+        )
+        if mode is SandboxMode.DANGER_FULL_ACCESS:
+            assert r.returncode == 0, r.stderr
+            assert lst.reached()
+        else:
+            assert "PermissionError" in r.stderr
+            assert not lst.reached()
+
+
+def test_unix_socket_inside_workspace_is_refused_too(tree: Tree) -> None:
+    """Documented limit: no unix-socket client at all, even to a socket in the workspace."""
+    path = tree.ws / "local.sock"
+    with unix_listener(str(path)) as lst:
+        r = py(
+            policy(WW, tree.ws, network=True),
+            _UNIX_CONNECT.replace("PATH", repr(str(path))),
+            tree.ws,
+        )
         assert "PermissionError" in r.stderr
         assert not lst.reached()
-
-
-def test_unix_socket_outside_control_with_network(tree: Tree) -> None:
-    path = tree.out / "agent.sock"
-    with unix_listener(str(path)) as lst:
-        code = f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({str(path)!r})\n"
-        r = py(policy(WW, tree.ws, network=True), code, tree.ws)
-        assert r.returncode == 0, r.stderr
-        assert lst.reached()
 
 
 @pytest.mark.parametrize("network", [False, True])

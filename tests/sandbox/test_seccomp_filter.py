@@ -61,6 +61,10 @@ def test_decisions(arch_name: str) -> None:
         assert evaluate(on, nr["socket"], a, (family, 1)) == ALLOW
     assert evaluate(off, nr["connect"], a) == EPERM
     assert evaluate(on, nr["connect"], a) == ALLOW
+    # network on: no unix-socket clients (daemons' sockets), socket pairs still
+    assert evaluate(on, nr["socket"], a, (1, 1)) == EPERM
+    assert evaluate(on, nr["socketpair"], a, (1, 1)) == ALLOW
+    assert evaluate(on, nr["socketpair"], a, (1, 2)) == EPERM
 
 
 def test_foreign_abis_denied() -> None:

@@ -12,14 +12,19 @@ Always (read-only and workspace-write):
   namespace flag: the mount namespace that keeps ``.git`` and everything outside the roots
   read-only must stay as it is (``clone3`` passes its flags in memory a filter cannot read,
   so it answers ``ENOSYS`` and libc falls back to ``clone``);
-- ``ioctl(TIOCSTI | TIOCLINUX)``: no typing into the user's terminal.
+- ``ioctl(TIOCSTI | TIOCLINUX)``: no typing into the user's terminal;
+- ``socketpair`` only ``AF_UNIX`` ``SOCK_STREAM``/``SOCK_SEQPACKET`` (a datagram socket can
+  ``sendmsg`` to any socket path, e.g. the journal's).
 
-Network off (read-only; workspace-write without ``network_access``):
-- ``socket``/``socketpair`` only for ``AF_UNIX`` with ``SOCK_STREAM``/``SOCK_SEQPACKET``
-  (an ``AF_UNIX`` datagram socket could ``sendmsg`` to any socket path);
-- ``connect`` on anything: a pathname unix socket outside the roots (a Docker or D-Bus
-  socket) cannot be told apart by a filter, and Landlock (ABI <= 7) has no right for it.
-  Socket pairs and inherited sockets keep working.
+Unix sockets are the way to the machine's daemons — ``/var/run/docker.sock`` is root on the
+host — and Landlock (ABI <= 7) has no right for connecting to one, nor can a filter read the
+path given to ``connect``. So a sandboxed command is never a unix-socket client:
+
+- network off (read-only; workspace-write without ``network_access``): ``socket`` only for
+  ``AF_UNIX`` stream/seqpacket, and ``connect`` refused on every socket;
+- network on: ``socket`` for every family except ``AF_UNIX``, so ``connect`` can be allowed.
+
+Socket pairs and inherited sockets keep working in both.
 """
 
 from __future__ import annotations
@@ -206,14 +211,19 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
         (_JEQ_K, "clone", None, nr["clone"]),
         (_JEQ_K, "ioctl", None, nr["ioctl"]),
     ]
-    if not network:
+    p += [(_JEQ_K, "unix_only", None, nr["socketpair"])]
+    if network:
+        p += [(_JEQ_K, "no_unix", None, nr["socket"])]
+    else:
         p += [
             (_JEQ_K, "deny", None, nr["connect"]),
-            (_JEQ_K, "socket", None, nr["socket"]),
-            (_JEQ_K, "socket", None, nr["socketpair"]),
+            (_JEQ_K, "unix_only", None, nr["socket"]),
         ]
     p += [
         (_RET_K, None, None, RET_ALLOW),
+        "no_unix",
+        (_LD_W_ABS, None, None, _off_arg(0)),
+        (_JEQ_K, "deny", "allow", AF_UNIX),
         "clone",
         (_LD_W_ABS, None, None, _off_arg(0)),
         (_JSET_K, "deny", "allow", CLONE_NAMESPACE_FLAGS),
@@ -221,7 +231,7 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
         (_LD_W_ABS, None, None, _off_arg(1)),
         (_JEQ_K, "deny", None, TIOCSTI),
         (_JEQ_K, "deny", "allow", TIOCLINUX),
-        "socket",
+        "unix_only",
         (_LD_W_ABS, None, None, _off_arg(0)),
         (_JEQ_K, None, "deny", AF_UNIX),
         (_LD_W_ABS, None, None, _off_arg(1)),
