@@ -188,3 +188,103 @@ def test_config_map_is_applied_like_dash_c(
 
 async def _accept(context: ClientRequestContext, params: Any) -> types.ElicitResult:
     return types.ElicitResult(action="accept")
+
+
+def _user_texts(body: dict[str, Any] | None) -> list[str]:
+    assert body is not None
+    return [
+        part["text"]
+        for item in body["input"]
+        if item.get("type") == "message" and item.get("role") == "user"
+        for part in item["content"]
+        if part.get("type") == "input_text"
+    ]
+
+
+def test_codex_approval_then_codex_reply_round_trip(
+    model_server: ScriptedModelServer, repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """`codex` under `untrusted` runs `touch approved.txt` (the client accepts), then
+    `codex-reply` continues the same session with `touch denied.txt` (the client declines).
+
+    Every approval core asks for must reach the client as exactly one elicitation carrying
+    the codex_* fields, and its answer must decide. Core emits approval requests only once
+    the approval matrix is wired into the shell tool; before that the commands run unasked
+    and no elicitation may be sent: the test checks whichever is true of this core.
+    """
+    model_server.push(
+        Turn(tool_calls=[ToolCall("shell", {"command": ["touch", "approved.txt"]})]),
+        Turn(text="created approved.txt"),
+        Turn(tool_calls=[ToolCall("shell", {"command": ["touch", "denied.txt"]})]),
+        Turn(text="done with denied.txt"),
+    )
+    answers = [types.ElicitResult(action="accept"), types.ElicitResult(action="decline")]
+    asked: list[str] = []
+
+    async def elicit(context: ClientRequestContext, params: Any) -> types.ElicitResult:
+        asked.append(params.message)
+        return answers[len(asked) - 1]
+
+    async def main() -> tuple[types.CallToolResult, types.CallToolResult, Any]:
+        async with mcp_client(env, repo, stderr=tmp_path / "err", elicitation=elicit) as (
+            session,
+            wire,
+            _,
+        ):
+            first = await call(
+                session,
+                "codex",
+                {
+                    "prompt": "make approved.txt",
+                    "approval-policy": "untrusted",
+                    "sandbox": "danger-full-access",
+                },
+            )
+            assert first.structured_content is not None
+            session_id = first.structured_content["sessionId"]
+            second = await call(
+                session, "codex-reply", {"sessionId": session_id, "prompt": "make denied.txt"}
+            )
+        return first, second, wire
+
+    first, second, wire = anyio.run(main)
+    assert not first.is_error, text_of(first)
+    assert text_of(first) == "created approved.txt"
+    assert text_of(second) == "done with denied.txt"
+    first_id, second_id = wire.response_id(text_of(first)), wire.response_id(text_of(second))
+    assert first_id != second_id
+    assert wire.events(second_id), "codex-reply streamed no events"
+    assert "session_configured" not in [e["msg"]["type"] for e in wire.events(second_id)]
+    # The reply continued the same conversation: its request carries the first turn.
+    third_request = model_server.model_requests[2].body
+    assert _user_texts(third_request)[-2:] == ["make approved.txt", "make denied.txt"]
+
+    approval_events = [e for e in wire.events() if e["msg"]["type"] == "exec_approval_request"]
+    elicitations = wire.requests("elicitation/create")
+    assert len(elicitations) == len(approval_events) == len(asked)
+    for event, request in zip(approval_events, elicitations, strict=True):
+        params = request["params"]
+        assert params["codex_elicitation"] == "exec-approval"
+        assert params["codex_call_id"] == event["msg"]["call_id"]
+        assert params["codex_command"] == event["msg"]["command"]
+        assert params["codex_cwd"] == event["msg"]["cwd"]
+        assert params["codex_mcp_tool_call_id"] == event["id"]
+        assert params["message"] == (
+            f"Allow Codex to run `{' '.join(event['msg']['command'])}` in `{event['msg']['cwd']}`?"
+        )
+    assert (repo / "approved.txt").exists()
+    if approval_events:  # core asks: accept ran the command, decline did not
+        assert [e["msg"]["command"][-1] for e in approval_events] == [
+            "approved.txt",
+            "denied.txt",
+        ]
+        assert not (repo / "denied.txt").exists()
+        outputs = [
+            i["output"]
+            for i in (model_server.model_requests[3].body or {})["input"]
+            if i.get("type") == "function_call_output"
+        ]
+        assert "rejected by user" in outputs[-1]
+    else:  # core does not ask yet: nothing may be relayed, both commands ran
+        assert asked == []
+        assert (repo / "denied.txt").exists()
