@@ -151,11 +151,14 @@ def test_index_builds_in_background_and_searches(tmp_path: Path) -> None:
     assert [m.path for m in index.search("", limit=2)] == ["hello.txt", "src/help.py"]
 
 
-def test_search_before_ready_is_empty() -> None:
-    index = FileIndex("/nonexistent", paths=["a.py"])
-    assert index.search("a") == []
-    index.build()
+def test_search_before_ready_starts_the_build(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.py": ""})
+    index = FileIndex(tmp_path)
+    assert index.search("a") == []  # not built yet: starts the background build
+    assert index.wait(30)
+    assert index.build() is index  # idempotent
     assert [m.path for m in index.search("a")] == ["a.py"]
+    assert [m.path for m in FileIndex(".", paths=["x/b.md"]).build().search("b")] == ["x/b.md"]
 
 
 RANKING = [

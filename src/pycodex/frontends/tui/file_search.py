@@ -245,6 +245,7 @@ class FileIndex:
         self._given = None if paths is None else list(paths)
         self._ready = threading.Event()
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self._paths: list[str] = []
@@ -253,20 +254,28 @@ class FileIndex:
     # ----- building
 
     def build(self) -> FileIndex:
-        """Walk (unless paths were given) and prepare the search structures (blocking)."""
-        try:
-            paths = self._given if self._given is not None else walk_files(self.root)
-            self._load(paths)
-        except BaseException as exc:  # surfaced through .error; search returns []
-            self.error = exc
-            raise
-        finally:
-            self._ready.set()
+        """Walk (unless paths were given) and prepare the search structures (blocking).
+
+        Idempotent: a second call (or one racing the background build) waits and returns.
+        """
+        with self._build_lock:
+            if self._ready.is_set():
+                return self
+            try:
+                paths = self._given if self._given is not None else walk_files(self.root)
+                self._load(paths)
+            except BaseException as exc:  # surfaced through .error; search returns []
+                self.error = exc
+                raise
+            finally:
+                self._ready.set()
         return self
 
     def start(self) -> FileIndex:
-        """Build in a daemon thread; ``search`` returns ``[]`` until ``ready``."""
-        if self._thread is None:
+        """Build in a daemon thread (once); ``search`` returns ``[]`` until ``ready``."""
+        with self._lock:
+            if self._thread is not None:
+                return self
             self._thread = threading.Thread(target=self._build_quietly, daemon=True)
             self._thread.start()
         return self
@@ -306,8 +315,14 @@ class FileIndex:
     # ----- searching
 
     def search(self, query: str, limit: int = 20) -> list[Match]:
-        """The best ``limit`` matches for ``query`` (case-insensitive; spaces ignored)."""
-        if not self._ready.is_set() or limit <= 0:
+        """The best ``limit`` matches for ``query`` (case-insensitive; spaces ignored).
+
+        Before the index is ready this starts the background build and returns ``[]``.
+        """
+        if not self._ready.is_set():
+            self.start()
+            return []
+        if limit <= 0:
             return []
         q = "".join(_lower(query).split())
         with self._lock:
