@@ -252,9 +252,7 @@ class CodexApp(App[int]):
         op = PatchApproval if view.is_patch else ExecApproval
         await link.submit(op(id=view.call_id, decision=decision))
         text, style = decision_text(view, decision)
-        await self.note(text, style)
-        if decision == ReviewDecision.ABORT:
-            await link.submit(Interrupt())
+        await self.note(text, style)  # on abort, core ends the turn (TurnAborted)
 
     def _close_approvals(self) -> None:
         """The turn ended: an open modal has nothing left to answer."""
