@@ -61,7 +61,6 @@ from pycodex.protocol.events import (
     PatchApplyEnd,
     TurnDiff,
 )
-from pycodex.protocol.policy import SandboxMode
 from pycodex.sandbox.policy import SandboxPolicy
 from pycodex.sandbox.spawn import run_command
 
@@ -126,9 +125,7 @@ async def assess_patch(ctx: ToolContext, call_id: str, planned: PlannedChanges) 
         if answer.remember:
             ctx.approvals.remember_patch_paths(paths)
         return PatchVerdict(approved=True, auto_approved=False)
-    sandboxed = isinstance(assessment, RunSandboxed) and policy.mode is not (
-        SandboxMode.DANGER_FULL_ACCESS
-    )
+    sandboxed = isinstance(assessment, RunSandboxed)  # never under danger-full-access
     return PatchVerdict(approved=True, auto_approved=True, sandboxed=sandboxed)
 
 

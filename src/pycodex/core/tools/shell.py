@@ -36,7 +36,6 @@ from pycodex.core.exec_env import NETWORK_DISABLED_VAR
 from pycodex.core.exec_output import format_exec_output
 from pycodex.core.tools.apply_patch import apply_patch_call
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
-from pycodex.protocol.errors import SandboxError
 from pycodex.protocol.events import (
     BackgroundEvent,
     ExecApprovalRequest,
@@ -50,7 +49,6 @@ from pycodex.sandbox.spawn import CommandResult, StreamName, run_command
 
 MAX_DELTA_BYTES_PER_CALL = 1024 * 1024
 ABORTED = "aborted by user"
-EXIT_SANDBOX_UNAVAILABLE = 126
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +111,8 @@ async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
             return refused
     sandboxed = isinstance(assessment, RunSandboxed)
     result, formatted = await _execute(ctx, call_id, params, cwd, sandboxed=sandboxed)
+    # A command that did not start (not found, or a sandbox this machine cannot set up)
+    # is not offered a rerun outside the sandbox.
     retry = on_failure_retry(
         ctx.approval_policy,
         ran_sandboxed=sandboxed and result.error is None,
@@ -180,8 +180,6 @@ async def _execute(
     except asyncio.CancelledError:
         ctx.emit(ExecCommandEnd(call_id, "", ABORTED, ABORTED, -1, 0.0, ABORTED))
         raise
-    except SandboxError as exc:  # this machine cannot enforce the policy: say so, run nothing
-        result = _unavailable(str(exc))
     formatted = format_exec_output(result, timeout_ms=timeout_ms)
     if result.omitted_bytes or json.loads(formatted)["output"] != result.aggregated:
         ctx.keep_full_output(call_id, result)  # the model saw less than was captured
@@ -197,20 +195,6 @@ async def _execute(
         )
     )
     return result, formatted
-
-
-def _unavailable(message: str) -> CommandResult:
-    text = f"sandbox unavailable: {message}"
-    return CommandResult(
-        exit_code=EXIT_SANDBOX_UNAVAILABLE,
-        stdout="",
-        stderr=text,
-        aggregated=text,
-        timed_out=False,
-        duration=0.0,
-        aggregated_head=text,
-        error=text,
-    )
 
 
 async def handle_shell(ctx: ToolContext, call_id: str, args: dict[str, Any]) -> str:
