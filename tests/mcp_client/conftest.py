@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.mcp_demo_server import running_http_server
 
 DEMO = Path(__file__).resolve().parents[1] / "support" / "mcp_demo_server.py"
 TOKEN = "demo-token-123"
@@ -21,23 +22,5 @@ def demo_command(*args: str) -> tuple[str, tuple[str, ...]]:
 @pytest.fixture
 def http_demo() -> Iterator[str]:
     """A running streamable HTTP demo server requiring ``TOKEN``; yields its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, str(DEMO), "--http", "--token", TOKEN],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # bounded: the process prints READY or exits
-        assert line.startswith("READY "), line
-        yield line.split()[1]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with running_http_server(TOKEN) as url:
+        yield url

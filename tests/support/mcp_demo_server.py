@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import mcp_types as types
@@ -202,6 +204,31 @@ async def serve_http(token: str | None) -> None:
         await asyncio.sleep(0.02)
     print(f"READY http://127.0.0.1:{port}/mcp", flush=True)
     await task
+
+
+@contextlib.contextmanager
+def running_http_server(token: str) -> Iterator[str]:
+    """The demo server in HTTP mode as a child process; yields its URL, stops it after."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--http", "--token", token],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # bounded: the server prints READY or exits
+        assert line.startswith("READY "), f"demo HTTP server did not start: {line!r}"
+        yield line.split()[1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def main(argv: list[str] | None = None) -> int:

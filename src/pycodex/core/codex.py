@@ -14,7 +14,7 @@ import itertools
 import uuid
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
-from typing import Any, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from pycodex.config.schema import Config
 from pycodex.core.approvals import ApprovalAborted, ApprovalBroker
@@ -34,6 +34,7 @@ from pycodex.core.project_doc import load_user_instructions
 from pycodex.core.prompt import network_enabled
 from pycodex.core.session import Session
 from pycodex.core.tools.context import ToolContext
+from pycodex.core.tools.mcp import mcp_function_tools
 from pycodex.core.tools.specs import default_tools
 from pycodex.core.turn import TurnContext, run_turn
 from pycodex.models.base import ModelClient
@@ -63,6 +64,9 @@ from pycodex.protocol.ops import (
 )
 from pycodex.sandbox.policy import policy_from_config
 from pycodex.storage.rollout import RolloutWriter, SavedSession, read_rollout
+
+if TYPE_CHECKING:
+    from pycodex.mcp_client.manager import McpManager
 
 ABORTED_OUTPUT = "aborted by user"
 RESUMED_UNANSWERED_OUTPUT = "aborted: the session ended before this call finished"
@@ -120,10 +124,26 @@ def _open_session(
     return session
 
 
+async def _start_mcp(config: Config, env: Mapping[str, str]) -> McpManager | None:
+    """The configured MCP servers, started together (bounded by their startup timeouts);
+    the SDK is imported only here, and only when there is a server."""
+    if not config.mcp_servers:
+        return None
+    from pycodex.mcp_client.manager import McpManager
+
+    return await McpManager.start(config.mcp_servers, env=env, cwd=config.cwd)
+
+
 class Codex:
     """A running session. Create with ``await Codex.spawn(...)``."""
 
-    def __init__(self, session: Session, model: ModelClient, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        model: ModelClient,
+        env: Mapping[str, str],
+        mcp: McpManager | None = None,
+    ) -> None:
         config = session.config
         self._session = session
         self._model = model
@@ -132,7 +152,9 @@ class Codex:
         self._ids = itertools.count(1)
         self._approvals = ApprovalBroker()
         self._notifier = Notifier(config.notify, cwd=config.cwd, env=env)
-        self._tools = default_tools(config.approval_policy)
+        self._mcp = mcp  # MCP servers' tools are offered after the built-in ones
+        mcp_tools = mcp_function_tools(mcp.tools) if mcp is not None else ()
+        self._tools = (*default_tools(config.approval_policy), *mcp_tools)
         self._tool_env = create_env(
             config.shell_environment_policy, env, network_disabled=not network_enabled(config)
         )
@@ -162,12 +184,20 @@ class Codex:
         # The client first: a missing key must not leave an empty session file behind.
         model = model_client or _build_model_client(config, env, session_id)
         user_instructions = load_user_instructions(config)
-        session = _open_session(config, session_id, saved, ephemeral, user_instructions)
-        codex = cls(session, model, env)
+        mcp = await _start_mcp(config, env)
+        try:
+            session = _open_session(config, session_id, saved, ephemeral, user_instructions)
+        except BaseException:
+            if mcp is not None:
+                await mcp.shutdown()
+            raise
+        codex = cls(session, model, env, mcp)
         path = session.rollout_path
         codex._emit(
             "0", SessionConfigured(session.session_id, config.model, str(path) if path else None)
         )
+        for failure in mcp.failures if mcp is not None else ():  # reported once; goes on
+            codex._emit("0", BackgroundEvent(failure))
         return codex
 
     @property
@@ -259,6 +289,7 @@ class Codex:
             emit=emit,
             set_plan=set_plan,
             keep_full_output=session.record_full_output,
+            mcp=self._mcp,
         )
         return TurnContext(session, self._model, self._tools, tool_ctx, emit)
 
@@ -327,6 +358,8 @@ class Codex:
     async def _shutdown(self, sub_id: str) -> None:
         await self._abort(sub_id)
         await self._notifier.drain(NOTIFY_DRAIN_SECONDS)
+        if self._mcp is not None:
+            await self._mcp.shutdown()
         self._session.close()
         self._closed = True
         self._emit(sub_id, ShutdownComplete())

@@ -196,6 +196,7 @@ class McpToolCallEnd:
     content: tuple[JsonObject, ...] = ()
     is_error: bool = False
     error: str | None = None  # the call itself failed (server down, timeout, ...)
+    structured_content: Any = None  # the result's ``structuredContent`` (JSON), if any
     type: Literal["mcp_tool_call_end"] = "mcp_tool_call_end"
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from pycodex.core.approvals import ApprovalBroker
 from pycodex.core.turn_diff import TurnDiffTracker
+from pycodex.mcp_client.records import CallOutcome, McpTool
 from pycodex.protocol.events import EventMsg
 from pycodex.protocol.items import Plan
 from pycodex.protocol.policy import AskForApproval
@@ -19,6 +21,14 @@ DEFAULT_SHELL_TIMEOUT_MS = 10_000
 
 def _ignore_output(call_id: str, result: CommandResult) -> None:
     del call_id, result
+
+
+class McpTools(Protocol):
+    """What tool handlers need of ``pycodex.mcp_client.manager.McpManager`` (which imports
+    the SDK, so it is named only here, structurally)."""
+
+    def tool(self, model_name: str) -> McpTool | None: ...
+    async def call(self, tool: McpTool, arguments: dict[str, Any]) -> CallOutcome: ...
 
 
 class ToolArgumentError(ValueError):
@@ -37,3 +47,4 @@ class ToolContext:
     default_timeout_ms: int = DEFAULT_SHELL_TIMEOUT_MS
     keep_full_output: Callable[[str, CommandResult], None] = _ignore_output  # session file
     turn_diff: TurnDiffTracker = field(default_factory=TurnDiffTracker)  # one per turn
+    mcp: McpTools | None = None  # the MCP servers' tools (None: no server configured)

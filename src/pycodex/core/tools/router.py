@@ -12,6 +12,7 @@ from typing import Any
 
 from pycodex.core.tools.apply_patch import handle_apply_patch_tool
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
+from pycodex.core.tools.mcp import mcp_handler
 from pycodex.core.tools.plan import handle_update_plan
 from pycodex.core.tools.shell import ShellParams, handle_shell, run_shell
 from pycodex.core.tools.specs import APPLY_PATCH, SHELL, UPDATE_PLAN
@@ -53,7 +54,7 @@ async def dispatch(ctx: ToolContext, call: ToolCallItem) -> FunctionCallOutputIt
         return FunctionCallOutputItem(
             call.call_id, await handle_apply_patch_tool(ctx, call.call_id, call.arguments)
         )
-    handler = HANDLERS.get(call.name)
+    handler = HANDLERS.get(call.name) or mcp_handler(ctx, call.name)  # `server__tool`
     if handler is None:
         return FunctionCallOutputItem(call.call_id, f"unsupported call: {call.name}")
     try:

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from pycodex.config.schema import Config
 from pycodex.protocol.events import (
@@ -237,7 +237,7 @@ class HumanRenderer:
                 ok = msg.error is None and not msg.is_error
                 verdict = f"{s.green}succeeded{s.reset}" if ok else f"{s.red}failed{s.reset}"
                 ms = round(msg.duration_seconds * 1000)
-                body = msg.error or "\n".join(str(c.get("text", c)) for c in msg.content)
+                body = msg.error or "\n".join(_block_summary(c) for c in msg.content)
                 self._cell(f"{s.bold}{name}{s.reset} {verdict} in {ms}ms:", head_lines(body))
             case TokenCount():
                 self._cell(f"{s.bold}tokens used:{s.reset} {msg.total.total_tokens or _sum(msg)}")
@@ -342,3 +342,15 @@ def _args(arguments: object) -> str:
 def _sum(msg: TokenCount) -> int:
     t = msg.total
     return t.input_tokens + t.output_tokens
+
+
+def _block_summary(block: dict[str, Any]) -> str:
+    """An MCP content block in the transcript: text as is, anything else (an image's
+    base64, a resource) as a short bracketed note."""
+    if block.get("type") == "text":
+        return str(block.get("text", ""))
+    kind = block.get("type", "content")
+    detail = block.get("mimeType") or block.get("uri") or ""
+    if kind == "resource" and isinstance(block.get("resource"), dict):
+        detail = str(block["resource"].get("uri", ""))
+    return f"[{kind}{' ' + str(detail) if detail else ''}]"

@@ -15,6 +15,11 @@ Codex "exec events" (reference §11.2) so tools written for it keep working; wha
   with ``turn.failed`` instead of ``turn.completed``. A retry notice (the model stream is
   being retried) is a top-level ``error`` line: it is news, not a failure.
 - An interrupted turn ends with ``turn.failed`` and the message ``turn interrupted``.
+- A notice about the session outside a turn (an MCP server that failed to start) is a
+  top-level ``error`` line too; the run goes on.
+- ``mcp_tool_call``: ``result`` holds the content blocks as the server sent them and its
+  ``structuredContent``; a result flagged ``isError`` is ``failed`` with its text as
+  ``error.message``; a call with no result (timeout, server gone) has ``result: null``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pycodex.protocol.events import (
     AgentMessage,
     AgentReasoning,
     AgentReasoningRawContent,
+    BackgroundEvent,
     Error,
     Event,
     ExecApprovalRequest,
@@ -49,6 +55,12 @@ from pycodex.protocol.items import JsonObject, TokenUsage
 
 SCHEMA_VERSION = 1
 INTERRUPTED_MESSAGE = "turn interrupted"
+
+
+def _tool_error_text(msg: McpToolCallEnd) -> str:
+    """An ``isError`` result's text blocks: what the tool said went wrong."""
+    texts = [str(c["text"]) for c in msg.content if c.get("type") == "text" and "text" in c]
+    return "\n".join(texts) or "the tool reported an error"
 
 
 def dumps(obj: JsonObject) -> str:
@@ -173,6 +185,10 @@ class JsonlMapper:
             case TokenCount():
                 self._usage = self._usage + msg.last
                 return []
+            case BackgroundEvent():
+                # Outside a turn it is news about the session (an MCP server that did not
+                # start, an image that could not be read): a top-level `error` line.
+                return [] if self._in_turn else [{"type": "error", "message": msg.message}]
             case StreamError():
                 # core's text already says what failed and the retry: "…; retrying 1/5 in 0.2s…"
                 return [{"type": "error", "message": msg.message}]
@@ -200,8 +216,11 @@ class JsonlMapper:
             item["result"] = None
             item["error"] = {"message": msg.error}
         else:
-            item["result"] = {"content": list(msg.content), "structured_content": None}
-            item["error"] = {"message": "the tool reported an error"} if msg.is_error else None
+            item["result"] = {
+                "content": list(msg.content),
+                "structured_content": msg.structured_content,
+            }
+            item["error"] = {"message": _tool_error_text(msg)} if msg.is_error else None
         item["status"] = "failed" if failed else "completed"
         return [self._line("item.completed", item)]
 

@@ -1,0 +1,92 @@
+"""MCP tools as model tools: their specs, and the handler that calls them.
+
+The manager (``pycodex.mcp_client.manager``, which imports the SDK) is created by
+``Codex.spawn`` only when servers are configured; this module sees it through the small
+``McpTools`` protocol, so importing it costs nothing. A call emits ``McpToolCallBegin``,
+goes to the server, and emits ``McpToolCallEnd`` with the duration, the content blocks,
+``is_error`` and, when there was no result at all, ``error``. The model always gets an
+output: a failure is text it can read (results.py), never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pycodex.core.tools.context import McpTools, ToolContext
+from pycodex.mcp_client.records import McpTool
+from pycodex.models.base import FunctionTool
+from pycodex.protocol.events import McpInvocation, McpToolCallBegin, McpToolCallEnd
+
+ABORTED = "aborted by user"
+REJECTED = "MCP tool call rejected by user"
+
+
+def mcp_function_tools(tools: Sequence[McpTool]) -> tuple[FunctionTool, ...]:
+    """The function tools offered to the model, one per MCP tool (reference §3.5)."""
+    return tuple(
+        FunctionTool(
+            name=t.model_name,
+            description=t.description or f"Tool `{t.name}` of the MCP server `{t.server}`.",
+            strict=False,
+            parameters=t.parameters(),
+        )
+        for t in tools
+    )
+
+
+async def mcp_call_approved(ctx: ToolContext, call_id: str, invocation: McpInvocation) -> bool:
+    """APPROVAL CALL POINT for MCP tool calls (issue 6: under ``untrusted`` they ask).
+
+    An MCP tool can have any side effect, so this is where the approval policy decides.
+    The decision belongs to ``pycodex.core.approval_policy``; until it has a rule for MCP
+    calls, nothing asks (v0.20's behaviour, reference §8). Return False to refuse: the model
+    then gets ``REJECTED`` and no call is made.
+    """
+    del ctx, call_id, invocation
+    return True
+
+
+async def call_mcp_tool(
+    ctx: ToolContext, mcp: McpTools, tool: McpTool, call_id: str, arguments: dict[str, Any]
+) -> str:
+    """Runs one MCP call with its events; returns the model's output text."""
+    invocation = McpInvocation(tool.server, tool.name, arguments)
+    if not await mcp_call_approved(ctx, call_id, invocation):
+        return REJECTED
+    ctx.emit(McpToolCallBegin(call_id, invocation))
+    started = time.monotonic()
+    try:
+        outcome = await mcp.call(tool, arguments)
+    except asyncio.CancelledError:
+        ctx.emit(McpToolCallEnd(call_id, invocation, time.monotonic() - started, error=ABORTED))
+        raise
+    ctx.emit(
+        McpToolCallEnd(
+            call_id,
+            invocation,
+            duration_seconds=time.monotonic() - started,
+            content=outcome.content,
+            is_error=outcome.is_error,
+            error=outcome.error,
+            structured_content=outcome.structured_content,
+        )
+    )
+    return outcome.model_output(tool.server, tool.name)
+
+
+def mcp_handler(
+    ctx: ToolContext, name: str
+) -> Callable[[ToolContext, str, dict[str, Any]], Awaitable[str]] | None:
+    """The router's handler for ``name`` when it is an MCP tool of this session, else None."""
+    mcp = ctx.mcp
+    tool = mcp.tool(name) if mcp is not None else None
+    if mcp is None or tool is None:
+        return None
+
+    async def handle(ctx: ToolContext, call_id: str, arguments: dict[str, Any]) -> str:
+        return await call_mcp_tool(ctx, mcp, tool, call_id, arguments)
+
+    return handle
