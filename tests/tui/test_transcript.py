@@ -1,0 +1,101 @@
+"""Virtualised transcript, streaming cells, and resuming a saved session in the TUI."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Markdown
+
+from pycodex.cli.tui_cmd import _services
+from pycodex.config.schema import Config
+from pycodex.frontends.tui.app import CodexApp
+from pycodex.frontends.tui.cells import AssistantCell, notice_cell
+from pycodex.frontends.tui.options import TuiOptions
+from pycodex.frontends.tui.transcript import MAX_MOUNTED
+from pycodex.protocol.events import AgentMessage, AgentMessageDelta, EventMsg
+from tests.support.model_server import ScriptedModelServer, Turn
+from tests.tui.scripted_core import ScriptedCore
+from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_until
+
+
+def _scripted(tmp_path: Path, turns: list[list[EventMsg]]) -> CodexApp:
+    config = Config(codex_home=tmp_path / "home", cwd=tmp_path)
+    return CodexApp(TuiOptions(config=config, env={}, spawn=ScriptedCore(turns).spawner()))
+
+
+def test_only_the_newest_cells_stay_mounted(tmp_path: Path) -> None:
+    app = _scripted(tmp_path, [])
+    total = MAX_MOUNTED + 380
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await ready(pilot, app)
+        for i in range(total):
+            await app.transcript.add(notice_cell(f"cell {i}"))
+        await pilot.pause()
+        assert len(app.transcript.cells) == MAX_MOUNTED
+        # the marker line plus the mounted cells: nothing else is a widget any more
+        assert len(app.transcript.children) == MAX_MOUNTED + 1
+        marker = str(app.transcript.query_one("#evicted").render())
+        assert f"{total + 1 - MAX_MOUNTED} earlier cells" in marker  # + the welcome cell
+
+    drive(app, scenario)
+    text = app.transcript_text()
+    assert "cell 0\n" in text and f"cell {total - 1}" in text
+    assert text.index("cell 0\n") < text.index(f"cell {total - 1}")
+
+
+def test_a_thousand_deltas_stream_into_one_markdown_answer(tmp_path: Path) -> None:
+    words = [f"w{i} " for i in range(1000)]
+    turn: list[EventMsg] = [AgentMessageDelta(w) for w in words]
+    turn.append(AgentMessage("".join(words)))
+    app = _scripted(tmp_path, [turn])
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await ready(pilot, app)
+        await type_text(pilot, "go")
+        await pilot.press("enter")
+        await idle(pilot, app)
+        await wait_until(pilot, lambda: not app.working)
+        cells = [c for c in app.transcript.cells if isinstance(c, AssistantCell)]
+        assert len(cells) == 1 and cells[0].done
+        assert cells[0].query_one(Markdown).source == "".join(words)
+
+    drive(app, scenario)
+
+
+def test_resume_shows_the_saved_conversation_and_continues_it(
+    model_server: ScriptedModelServer, codex_home: Path, tmp_path: Path
+) -> None:
+    model_server.push(Turn(text="first answer"), Turn(text="second answer"))
+    first = CodexApp(tui_options(codex_home, tmp_path, model_server.base_url, prompt="first q"))
+    paths: list[Path] = []
+    ids: list[str | None] = []
+
+    async def run_first(pilot: Pilot[int]) -> None:
+        await wait_until(pilot, lambda: "first answer" in first.transcript_text(), "answer")
+        await idle(pilot, first)
+        assert first.link is not None and first.link.rollout_path is not None
+        paths.append(first.link.rollout_path)
+        ids.append(first.link.session_id)
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: first.return_code is not None, "exit")
+
+    drive(first, run_first)
+    base = tui_options(codex_home, tmp_path, model_server.base_url)
+    options = dataclasses.replace(
+        base, resume_path=paths[0], services=_services(base.config), prompt="second q"
+    )
+    second = CodexApp(options)
+
+    async def run_second(pilot: Pilot[int]) -> None:
+        await wait_until(pilot, lambda: "second answer" in second.transcript_text(), "answer")
+        assert second.link is not None and second.link.session_id == ids[0]
+
+    drive(second, run_second)
+    text = second.transcript_text()
+    assert text.index("first q") < text.index("first answer") < text.index("Resumed session")
+    assert text.index("Resumed session") < text.index("second q")
+    body = model_server.model_requests[1].body
+    assert body is not None and "first answer" in str(body["input"])
