@@ -6,6 +6,7 @@ twice, leaves the alternate screen and prints the transcript into the scrollback
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -54,10 +55,8 @@ class PtyProcess:
                 raise AssertionError("the TUI did not exit")
             ready, _, _ = select.select([self.master], [], [], 0.1)
             if ready:
-                try:
+                with contextlib.suppress(OSError):  # the child closed the pty
                     self.output += os.read(self.master, 65536)
-                except OSError:
-                    pass
         return self.proc.returncode
 
     def close(self) -> None:
@@ -97,3 +96,23 @@ def test_resume_without_sessions_is_one_line_error(codex_home: Path, tmp_path: P
     assert result.err.startswith("Error: no saved session under ")
     result = codex(["resume", "0000dead"], cwd=tmp_path, env=env)
     assert result.rc == 1 and "no saved session matches '0000dead'" in result.err
+
+
+def test_oss_pulls_the_model_before_the_screen_opens(codex_home: Path, tmp_path: Path) -> None:
+    with ScriptedModelServer([Turn(text="local answer")]) as srv:
+        env = base_env(
+            codex_home, TERM="xterm-256color", CODEX_OSS_BASE_URL=srv.base_url, LINES="30"
+        )
+        tui = PtyProcess([*CODEX, "--oss", "-m", "tiny:1b", "hi local"], tmp_path, env)
+        try:
+            tui.read_until(b"local answer")
+            tui.send(b"\x04")  # Ctrl-D on the empty composer
+            assert tui.wait() == 0
+        finally:
+            tui.close()
+        paths = [(r.method, r.path) for r in srv.requests]
+        assert paths.index(("POST", "/api/pull")) < paths.index(("POST", "/v1/chat/completions"))
+        body = srv.model_requests[0].body
+        assert body is not None and body["model"] == "tiny:1b"
+    out = tui.output
+    assert out.index(b"tiny:1b") < out.index(b"\x1b[?1049h")  # progress, then the screen
