@@ -25,6 +25,7 @@ DEMO = ROOT / "tests" / "support" / "mcp_demo_server.py"
 EVERYTHING = ROOT / "tests" / "npm" / "node_modules" / ".bin" / "mcp-server-everything"
 TIME_SERVER = Path(sys.executable).parent / "mcp-server-time"
 TIMEOUT = 90.0
+PNG_PREFIX = "iVBOR"  # the start of any base64 PNG
 
 
 def toml_str(value: str) -> str:
@@ -261,3 +262,29 @@ def test_reference_servers_everything_and_time(
     calls = res.items("mcp_tool_call")
     assert [c["status"] for c in calls] == ["completed"] * 5
     assert calls[3]["result"]["structured_content"]["timezone"] == "UTC"
+
+
+def test_human_transcript_shows_calls_and_notices_without_sdk_noise(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
+) -> None:
+    configure(
+        codex_home,
+        model_server,
+        demo_table("demo", "--garbage"),  # a non-JSON stdout line: the SDK logs a traceback
+        server_table("missing", "/nonexistent/mcp-server"),
+    )
+    model_server.push(
+        Turn(tool_calls=[ToolCall("demo__add", {"a": 2, "b": 40}, "c1")]),
+        Turn(tool_calls=[ToolCall("demo__picture", {}, "c2")]),
+        Turn(tool_calls=[ToolCall("demo__fail", {}, "c3")]),
+        Turn(text="done"),
+    )
+    res = codex(["exec", "--color", "never", "go"], cwd=repo, env=env, timeout=TIMEOUT)
+    assert res.rc == 0, res.err
+    assert "Traceback" not in res.err and "JSONRPC" not in res.err
+    out = res.out
+    assert out.count("MCP server `missing` failed to start: No such file") == 1
+    assert 'tool demo.add({"a": 2, "b": 40})' in out
+    assert "demo.add succeeded in " in out
+    assert "[image image/png]" in out and PNG_PREFIX not in out
+    assert "demo.fail failed in " in out and "it failed on purpose" in out

@@ -3,7 +3,8 @@
 stdio by default; ``--http`` serves streamable HTTP on 127.0.0.1 (a free port, printed as
 ``READY <url>`` on stdout) and, with ``--token``, answers 401 to any request without
 ``Authorization: Bearer <token>``. ``--startup-delay S`` sleeps before serving (startup
-timeouts). Tools, each exercising one path of the client:
+timeouts); ``--garbage`` prints a line that is not JSON-RPC first. Tools, each exercising
+one path of the client:
 
 - ``add`` (integer arguments: v0.20 dropped such tools) and ``describe_order`` (nested
   objects, arrays of objects, enums, anyOf, $defs/$ref);
@@ -236,9 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio")
     parser.add_argument("--token", help="bearer token the HTTP server requires")
     parser.add_argument("--startup-delay", type=float, default=0.0)
+    parser.add_argument("--garbage", action="store_true", help="a non-JSON line on stdout first")
     args = parser.parse_args(argv)
     if args.startup_delay:
         time.sleep(args.startup_delay)
+    if args.garbage:
+        print("this is not JSON-RPC", flush=True)
     asyncio.run(serve_http(args.token) if args.http else serve_stdio())
     return 0
 

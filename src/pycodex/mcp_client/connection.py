@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import tempfile
@@ -48,6 +49,13 @@ STDERR_TAIL_BYTES = 4096
 STDERR_TAIL_LINES = 8
 HTTP_CONNECT_SECONDS = 30.0
 HTTP_READ_SECONDS = 300.0
+
+
+# The SDK logs tracebacks (a server printing non-JSON to stdout, a dropped stream) and Python
+# prints unhandled WARNING+ records to stderr, which would draw over the TUI. A NullHandler
+# on the SDK's loggers stops that; records still reach any handler configured above them.
+for _name in ("mcp", "client"):  # mcp.client.session logs as "client"
+    logging.getLogger(_name).addHandler(logging.NullHandler())
 
 
 class StartupError(Exception):
