@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pycodex.sandbox.policy import FULL_ACCESS, SandboxPolicy, wrap_argv
+from pycodex.protocol.errors import SandboxError
+from pycodex.sandbox.launch import prepare_launch
+from pycodex.sandbox.policy import FULL_ACCESS, SandboxPolicy
 
 DEFAULT_MAX_CAPTURE_BYTES = 1024 * 1024  # per stream: 512 KiB head + 512 KiB tail
 READ_CHUNK_BYTES = 64 * 1024
@@ -243,13 +245,18 @@ async def run_command(
         return _failure(
             f"execution error: working directory does not exist: {cwd}", EXIT_NOT_FOUND, started
         )
+    try:  # the OS sandbox (see sandbox.launch); one that cannot be enforced runs nothing
+        launch = prepare_launch(sandbox, argv, cwd=cwd, env=env if env is not None else {})
+    except SandboxError as exc:
+        return _failure(f"sandbox error: {exc}", EXIT_NOT_EXECUTABLE, started)
     loop = asyncio.get_running_loop()
     try:
         transport, protocol = await loop.subprocess_exec(
             lambda: _Protocol(loop),
-            *wrap_argv(sandbox, argv),
+            *launch.argv,
             cwd=cwd,
-            env=dict(env) if env is not None else {},
+            env=launch.env,
+            preexec_fn=launch.preexec_fn,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
