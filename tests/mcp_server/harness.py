@@ -114,5 +114,16 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def environ_path() -> str:
-    return os.environ.get("PATH", "/usr/bin:/bin")
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """Whether ``pid`` (not our child) ends within ``timeout`` (event-driven: a pidfd)."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return bool(ready) or not pid_alive(pid)
+    finally:
+        os.close(fd)

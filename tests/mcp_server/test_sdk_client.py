@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,9 @@ import anyio
 import mcp_types as types
 from mcp.client.session import ClientRequestContext
 
-from tests.mcp_server.harness import call, mcp_client, text_of
+from tests.e2e.harness import base_env, write_config
+from tests.e2e.test_exec_signals import read_pid_from_fifo
+from tests.mcp_server.harness import Wire, call, mcp_client, pid_alive, text_of, wait_for_exit
 from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
 
 V020_CODEX_PROPERTIES = {
@@ -288,3 +291,104 @@ def test_codex_approval_then_codex_reply_round_trip(
     else:  # core does not ask yet: nothing may be relayed, both commands ran
         assert asked == []
         assert (repo / "denied.txt").exists()
+
+
+def test_several_sessions_at_once_each_with_its_own_core(
+    repo: Path, codex_home: Path, tmp_path: Path
+) -> None:
+    with ScriptedModelServer(fallback="echo") as echo_server:
+        write_config(codex_home, echo_server.base_url)
+        env = base_env(codex_home)
+        results: dict[str, types.CallToolResult] = {}
+
+        async def main() -> Wire:
+            async with mcp_client(env, repo, stderr=tmp_path / "err") as (session, wire, _):
+
+                async def one(prompt: str) -> None:
+                    results[prompt] = await call(
+                        session, "codex", {"prompt": prompt, "approval-policy": "never"}
+                    )
+
+                async with anyio.create_task_group() as tg:
+                    for prompt in ("alpha", "beta", "gamma"):
+                        tg.start_soon(one, prompt)
+                replies = {
+                    p: await call(
+                        session,
+                        "codex-reply",
+                        {"sessionId": r.structured_content["sessionId"], "prompt": p + "-again"},
+                    )
+                    for p, r in results.items()
+                    if r.structured_content is not None
+                }
+                results.update({p + "-reply": r for p, r in replies.items()})
+            return wire
+
+        wire = anyio.run(main)
+        requests = echo_server.model_requests
+    assert {p: text_of(r) for p, r in results.items()} == {
+        "alpha": "echo: alpha",
+        "beta": "echo: beta",
+        "gamma": "echo: gamma",
+        "alpha-reply": "echo: alpha-again",
+        "beta-reply": "echo: beta-again",
+        "gamma-reply": "echo: gamma-again",
+    }
+    session_ids = {
+        r.structured_content["sessionId"] for r in results.values() if r.structured_content
+    }
+    assert len(session_ids) == 3
+    # Each session's events went out under its own request id, once each.
+    for prompt in ("alpha", "beta", "gamma"):
+        request_id = wire.response_id(f"echo: {prompt}")
+        kinds = [e["msg"]["type"] for e in wire.events(request_id)]
+        assert kinds.count("task_complete") == 1
+        assert kinds[0] == "session_configured"
+    # A reply carries only its own session's history.
+    for request in requests[3:]:
+        texts = _user_texts(request.body)
+        assert texts[-1].endswith("-again")
+        assert texts[-2] == texts[-1].removesuffix("-again")
+
+
+def test_a_cancelled_call_interrupts_its_turn_and_the_session_goes_on(
+    model_server: ScriptedModelServer, repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    fifo = repo.parent / "sleeper.fifo"
+    os.mkfifo(fifo)
+    sleeper = ["bash", "-c", f"echo $$ > {fifo}; exec sleep 300"]
+    model_server.push(
+        Turn(tool_calls=[ToolCall("shell", {"command": sleeper, "timeout": 120000})]),
+        Turn(text="after the interruption"),
+    )
+
+    async def main() -> tuple[int, types.CallToolResult]:
+        async with mcp_client(env, repo, stderr=tmp_path / "err") as (session, wire, _):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(
+                    call,
+                    session,
+                    "codex",
+                    {
+                        "prompt": "sleep",
+                        "approval-policy": "never",
+                        "sandbox": "danger-full-access",
+                    },
+                )
+                pid = await anyio.to_thread.run_sync(read_pid_from_fifo, fifo, 30.0)
+                tg.cancel_scope.cancel()  # the SDK sends notifications/cancelled
+            killed = await anyio.to_thread.run_sync(wait_for_exit, pid, 20.0)
+            assert killed, "the command outlived its cancelled call"
+            session_id = wire.events()[0]["msg"]["session_id"]
+            reply = await call(session, "codex-reply", {"sessionId": session_id, "prompt": "go on"})
+            return pid, reply
+
+    pid, reply = anyio.run(main)
+    assert not pid_alive(pid)
+    assert text_of(reply) == "after the interruption", text_of(reply)
+    outputs = [
+        i["output"]
+        for i in (model_server.model_requests[1].body or {})["input"]
+        if i.get("type") == "function_call_output"
+    ]
+    assert outputs == ["aborted by user"]

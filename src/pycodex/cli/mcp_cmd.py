@@ -3,7 +3,7 @@
 The global options that shape a session (``-c``, ``-p``, ``-m``, ``-s``, ``-a``, ``-C``) are
 not read here: each ``codex`` tool call carries its own, over CODEX_HOME's config.toml.
 Logs and warnings go to stderr; stdout is the protocol. The exit status is 0 once stdin
-closes.
+closes (or on SIGTERM), 130 after SIGINT; either way every session is shut down first.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-
-from pycodex.protocol.errors import EXIT_OK
 
 
 def run_mcp(args: argparse.Namespace) -> int:
@@ -26,5 +24,5 @@ def run_mcp(args: argparse.Namespace) -> int:
     del args
     env = dict(os.environ)
     context = ServerContext(codex_home=codex_home_from_env(env), cwd=Path.cwd(), env=env)
-    anyio.run(serve, context, __version__)
-    return EXIT_OK
+    status: int = anyio.run(serve, context, __version__)
+    return status

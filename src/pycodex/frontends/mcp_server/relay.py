@@ -12,13 +12,14 @@ command output as they stream; one that does not can ignore them.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
 import anyio.abc
 
+from pycodex.protocol.errors import CodexError
 from pycodex.protocol.events import (
     AgentMessage,
     ApplyPatchApprovalRequest,
@@ -181,10 +182,17 @@ def _approval_op(event: Event, decision: ReviewDecision) -> Op:
 class Turn:
     """Runs one user turn on a core for one MCP request."""
 
-    def __init__(self, core: CoreHandle, peer: Peer, request_id: RequestId) -> None:
+    def __init__(
+        self,
+        core: CoreHandle,
+        peer: Peer,
+        request_id: RequestId,
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
         self.core = core
         self.peer = peer
         self.request_id = request_id
+        self.on_cancel = on_cancel  # told first when the call is cancelled
         self.result = TurnResult(text="")
         self._last_message: str | None = None
 
@@ -197,6 +205,8 @@ class Turn:
                 await self._pump(sub_id, approvals)
                 approvals.cancel_scope.cancel()  # unanswered questions are moot now
         except anyio.get_cancelled_exc_class():
+            if self.on_cancel is not None:
+                self.on_cancel()
             with anyio.CancelScope(shield=True):
                 await self._interrupt()
             raise
@@ -245,7 +255,10 @@ class Turn:
 
     async def _interrupt(self) -> None:
         """Stop the running turn and wait (bounded) until core confirms it."""
-        await self.core.submit(Interrupt())
+        try:
+            await self.core.submit(Interrupt())
+        except CodexError:
+            return  # the session is already closed
         with anyio.move_on_after(INTERRUPT_TIMEOUT_S):
             while True:
                 event = await self.core.next_event()

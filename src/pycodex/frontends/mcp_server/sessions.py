@@ -4,7 +4,8 @@
 config.toml exactly like the command line's flags and ``-c``), spawns a core and runs the
 first turn; ``codex-reply`` runs the next turn of a session it started. One turn at a time
 per session: a reply to a session that is still working is refused, not queued (the
-client could not tell which events belong to which call). All sessions are shut down
+client could not tell which events belong to which call), unless that work is a cancelled
+call's turn being interrupted, which the reply waits for. All sessions are shut down
 (running commands killed) when the server stops.
 """
 
@@ -56,6 +57,15 @@ class ServerContext:
 class _Session:
     core: CoreHandle
     lock: anyio.Lock = dataclasses.field(default_factory=anyio.Lock)
+    stopping: bool = False  # its call was cancelled; the turn is being interrupted
+
+    def cancelled(self) -> None:
+        self.stopping = True
+
+    async def run(self, turn: Turn, prompt: str) -> TurnResult:
+        async with self.lock:
+            self.stopping = False
+            return await turn.run(prompt)
 
 
 class Sessions:
@@ -93,17 +103,16 @@ class Sessions:
             return TurnResult(text=str(exc), is_error=True)
         except TimeoutError:
             return TurnResult(text="the session did not start in time", is_error=True)
-        turn = Turn(core, peer, request_id)
+        session = _Session(core)
+        turn = Turn(core, peer, request_id, on_cancel=session.cancelled)
         first = await core.next_event()
         await turn.forward(first)
         if not isinstance(first.msg, SessionConfigured):
             await _shutdown(core)
             return TurnResult(text=f"the session did not start: {first.msg.type}", is_error=True)
         session_id = first.msg.session_id
-        session = _Session(core)
         self._sessions[session_id] = session
-        async with session.lock:
-            result = await turn.run(args.prompt)
+        result = await session.run(turn, args.prompt)
         result.session_id = session_id
         return result
 
@@ -111,13 +120,14 @@ class Sessions:
         session = self._sessions.get(args.session_id)
         if session is None:
             return TurnResult(text=f"no session with id {args.session_id!r}", is_error=True)
-        if session.lock.locked():
+        if session.lock.locked() and not session.stopping:
             return TurnResult(
                 text=f"session {args.session_id} is still working on another call",
                 is_error=True,
             )
-        async with session.lock:
-            result = await Turn(session.core, peer, request_id).run(args.prompt)
+        # A cancelled call's turn is still being interrupted (bounded): wait for it.
+        turn = Turn(session.core, peer, request_id, on_cancel=session.cancelled)
+        result = await session.run(turn, args.prompt)
         result.session_id = args.session_id
         return result
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -81,17 +82,35 @@ class _Wire:
 
     def restore(self) -> None:
         sys.stdout.flush()
+        os.set_blocking(self.stdin_fd, True)  # a tty's flags are shared with the shell
         os.dup2(self.stdin_fd, 0)
         os.dup2(self.stdout_fd, 1)
 
 
 async def _read_lines(reader: IO[bytes]) -> AsyncIterator[bytes]:
-    """Lines from a blocking binary stream, read in a worker thread (pipes, files, ttys)."""
+    """Lines of a binary stream. A pipe or tty is read without blocking, the event loop
+    waiting for data: a worker thread stuck in ``read()`` would keep the process alive
+    until EOF, even after SIGTERM. A regular file never blocks, so it is read directly."""
+    fd = reader.fileno()
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        for line in iter(reader.readline, b""):
+            yield line
+        return
+    os.set_blocking(fd, False)  # a private descriptor; _Wire.restore() undoes this
+    pending = b""
     while True:
-        line = await anyio.to_thread.run_sync(reader.readline, abandon_on_cancel=True)
-        if not line:
-            return
-        yield line
+        await anyio.wait_readable(fd)
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if pending:
+        yield pending
 
 
 class _Pumps:
@@ -135,16 +154,18 @@ class _Pumps:
         await self.read_send.send(SessionMessage(message))
 
     async def write_loop(self) -> None:
-        async with self.write_recv:
-            async for message in self.write_recv:
-                answer = message.message
-                if isinstance(answer, JSONRPCResponse | JSONRPCError) and answer.id is not None:
-                    self.pending.discard(answer.id)
-                    self.answered.set()
-                    self.answered = anyio.Event()
-                data = encode(message).encode("utf-8")
-                await anyio.to_thread.run_sync(_write_all, self.writer, data)
-        self.written.set()
+        try:
+            async with self.write_recv:
+                async for message in self.write_recv:
+                    answer = message.message
+                    if isinstance(answer, JSONRPCResponse | JSONRPCError) and answer.id is not None:
+                        self.pending.discard(answer.id)
+                        self.answered.set()
+                        self.answered = anyio.Event()
+                    data = encode(message).encode("utf-8")
+                    await anyio.to_thread.run_sync(_write_all, self.writer, data)
+        finally:
+            self.written.set()  # all sent, or stopped (cancelled by a signal)
 
     async def flush(self) -> None:
         """Let the last answers out (bounded); the loops are cancelled after this."""
