@@ -2,12 +2,12 @@
 
 Usage: ``python bench/sandbox_bench.py [--runs N] [--json]``
 
-Each run starts ``/bin/true`` the way the agent does (``prepare_launch`` then
-``asyncio``'s ``subprocess_exec`` with ``preexec_fn``) and waits for its exit; plain and
-sandboxed runs alternate so drift hits both alike. The workspace is a fresh git repository,
-so workspace-write pays for its ``.git`` bind mount. Overhead = median(sandboxed) -
-median(plain), which includes preparing the launch (cached ruleset) and the mount namespace
-teardown at exit.
+Each run starts ``/bin/true`` the way the agent does (``spawn.run_command``, which calls
+``prepare_launch`` and ``asyncio``'s ``subprocess_exec`` with its ``preexec_fn``) and waits
+for its result; plain and sandboxed runs alternate so drift hits both alike. The workspace is
+a fresh git repository, so workspace-write pays for its ``.git`` bind mount. Overhead =
+median(sandboxed) - median(plain): preparing the launch (cached ruleset), the fork that
+``preexec_fn`` forces, the child's setup, and the mount namespace teardown at exit.
 
 Target (issue 5): <= 10 ms per mode. Codex v0.20 pays ~58 ms per sandboxed command.
 """
@@ -31,8 +31,8 @@ if str(REPO / "src") not in sys.path:
     sys.path.insert(0, str(REPO / "src"))
 
 from pycodex.protocol.policy import SandboxMode  # noqa: E402
-from pycodex.sandbox.launch import prepare_launch  # noqa: E402
 from pycodex.sandbox.policy import SandboxPolicy  # noqa: E402
+from pycodex.sandbox.spawn import run_command  # noqa: E402
 
 TRUE = shutil.which("true") or "/bin/true"
 MODES = (SandboxMode.READ_ONLY, SandboxMode.WORKSPACE_WRITE)
@@ -40,20 +40,9 @@ MODES = (SandboxMode.READ_ONLY, SandboxMode.WORKSPACE_WRITE)
 
 async def _once(policy: SandboxPolicy, cwd: Path) -> float:
     started = time.perf_counter()
-    launch = prepare_launch(policy, [TRUE], cwd=cwd, env=os.environ)
-    proc = await asyncio.create_subprocess_exec(
-        *launch.argv,
-        cwd=cwd,
-        env=launch.env,
-        preexec_fn=launch.preexec_fn,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    code = await proc.wait()
-    if code != 0:
-        raise SystemExit(f"{policy.mode}: `true` exited {code}")
+    result = await run_command([TRUE], cwd=cwd, env=os.environ, timeout_ms=10_000, sandbox=policy)
+    if result.exit_code != 0:
+        raise SystemExit(f"{policy.mode}: `true` exited {result.exit_code}: {result.stderr}")
     return time.perf_counter() - started
 
 

@@ -1,13 +1,15 @@
 """Running commands under the sandbox the agent uses, and host-side witnesses for escapes.
 
-``run`` goes through ``prepare_launch`` (the agent's entry); ``run_cli`` through
-``codex sandbox`` as a subprocess. Listeners bind 127.0.0.1 in the test process: once the
+``run`` goes through ``spawn.run_command`` (the agent's entry), ``run_direct`` through
+``prepare_launch`` with a caller-chosen stdin, ``run_cli`` through ``codex sandbox`` as a
+subprocess. Listeners bind 127.0.0.1 in the test process: once the
 sandboxed command has exited, any connection or datagram it managed to send is already queued
 in the kernel, so a non-blocking ``accept``/``recv`` answers without waiting.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -23,6 +25,7 @@ from pycodex.protocol.errors import SandboxError
 from pycodex.protocol.policy import SandboxMode
 from pycodex.sandbox.launch import prepare_launch
 from pycodex.sandbox.policy import SandboxPolicy, check_supported
+from pycodex.sandbox.spawn import run_command
 
 CODEX = str(Path(sys.executable).with_name("codex"))
 PY = sys.executable
@@ -54,14 +57,29 @@ def policy(
     )
 
 
+@dataclass(frozen=True)
+class Result:
+    returncode: int  # 128+N when killed by signal N
+    stdout: str
+    stderr: str
+
+
 def run(
-    pol: SandboxPolicy,
-    argv: list[str],
-    cwd: Path,
-    env: Mapping[str, str] | None = None,
-    stdin: int | None = subprocess.DEVNULL,
+    pol: SandboxPolicy, argv: list[str], cwd: Path, env: Mapping[str, str] | None = None
+) -> Result:
+    """Exactly as the agent runs a command (stdin is /dev/null there)."""
+    res = asyncio.run(
+        run_command(
+            argv, cwd=cwd, env=os.environ if env is None else env, timeout_ms=30_000, sandbox=pol
+        )
+    )
+    return Result(res.exit_code, res.stdout, res.stderr)
+
+
+def run_direct(
+    pol: SandboxPolicy, argv: list[str], cwd: Path, stdin: int
 ) -> subprocess.CompletedProcess[str]:
-    launch = prepare_launch(pol, argv, cwd=cwd, env=os.environ if env is None else env)
+    launch = prepare_launch(pol, argv, cwd=cwd, env=os.environ)
     return subprocess.run(
         launch.argv,
         cwd=cwd,
@@ -75,11 +93,11 @@ def run(
     )
 
 
-def sh(pol: SandboxPolicy, script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def sh(pol: SandboxPolicy, script: str, cwd: Path) -> Result:
     return run(pol, ["bash", "-c", script], cwd)
 
 
-def py(pol: SandboxPolicy, code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def py(pol: SandboxPolicy, code: str, cwd: Path) -> Result:
     return run(pol, [PY, "-c", code], cwd)
 
 

@@ -13,7 +13,16 @@ import pytest
 
 from pycodex.protocol.policy import SandboxMode
 from tests.sandbox.conftest import Tree
-from tests.sandbox.sandboxed import PY, outside_process, policy, py, require_sandbox, run, sh
+from tests.sandbox.sandboxed import (
+    PY,
+    outside_process,
+    policy,
+    py,
+    require_sandbox,
+    run,
+    run_direct,
+    sh,
+)
 
 WW = SandboxMode.WORKSPACE_WRITE
 RO = SandboxMode.READ_ONLY
@@ -162,7 +171,7 @@ def test_tiocsti_into_the_terminal(tree: Tree) -> None:
             "except OSError as e:\n"
             "    print('errno', e.errno)\n"
         )
-        r = run(policy(WW, tree.ws, network=True), [PY, "-c", code], tree.ws, stdin=slave)
+        r = run_direct(policy(WW, tree.ws, network=True), [PY, "-c", code], tree.ws, stdin=slave)
         assert r.stdout.strip() == f"errno {errno.EPERM}"
     finally:
         os.close(master)
