@@ -20,6 +20,11 @@ from tests.support.model_server import ScriptedModelServer, Turn
 DEADLINE_S = 30.0
 
 
+def _trusted(directory: Path) -> str:
+    """config.toml text marking ``directory`` trusted: no onboarding screen."""
+    return f'\n[projects."{directory.resolve()}"]\ntrust_level = "trusted"\n'
+
+
 class PtyProcess:
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
@@ -70,7 +75,7 @@ def test_prompt_answer_quit_and_transcript_in_scrollback(
     model_server: ScriptedModelServer, codex_home: Path, tmp_path: Path
 ) -> None:
     model_server.push(Turn(text="pty answer here"))
-    write_config(codex_home, model_server.base_url)
+    write_config(codex_home, model_server.base_url, provider=_trusted(tmp_path))
     env = base_env(codex_home, TERM="xterm-256color", COLUMNS="100", LINES="30")
     tui = PtyProcess([*CODEX, "ask the pty"], tmp_path, env)
     try:
@@ -100,6 +105,7 @@ def test_resume_without_sessions_is_one_line_error(codex_home: Path, tmp_path: P
 
 def test_oss_pulls_the_model_before_the_screen_opens(codex_home: Path, tmp_path: Path) -> None:
     with ScriptedModelServer([Turn(text="local answer")]) as srv:
+        (codex_home / "config.toml").write_text(_trusted(tmp_path))
         env = base_env(
             codex_home, TERM="xterm-256color", CODEX_OSS_BASE_URL=srv.base_url, LINES="30"
         )

@@ -13,6 +13,7 @@ from pycodex.config.schema import Config
 from pycodex.frontends.tui.app import CodexApp
 from pycodex.frontends.tui.cells import AssistantCell, notice_cell
 from pycodex.frontends.tui.options import TuiOptions
+from pycodex.frontends.tui.resume_picker import ResumePicker
 from pycodex.frontends.tui.transcript import MAX_MOUNTED
 from pycodex.protocol.events import AgentMessage, AgentMessageDelta, EventMsg
 from tests.support.model_server import ScriptedModelServer, Turn
@@ -27,7 +28,7 @@ def _scripted(tmp_path: Path, turns: list[list[EventMsg]]) -> CodexApp:
 
 def test_only_the_newest_cells_stay_mounted(tmp_path: Path) -> None:
     app = _scripted(tmp_path, [])
-    total = MAX_MOUNTED + 380
+    total = MAX_MOUNTED + 60
 
     async def scenario(pilot: Pilot[int]) -> None:
         await ready(pilot, app)
@@ -99,3 +100,54 @@ def test_resume_shows_the_saved_conversation_and_continues_it(
     assert text.index("Resumed session") < text.index("second q")
     body = model_server.model_requests[1].body
     assert body is not None and "first answer" in str(body["input"])
+
+
+def test_resume_picker_continues_the_chosen_session(
+    model_server: ScriptedModelServer, codex_home: Path, tmp_path: Path
+) -> None:
+    model_server.push(Turn(text="picked answer"), Turn(text="after the pick"))
+    first = CodexApp(tui_options(codex_home, tmp_path, model_server.base_url, prompt="pick me"))
+
+    async def run_first(pilot: Pilot[int]) -> None:
+        await wait_until(pilot, lambda: "picked answer" in first.transcript_text(), "answer")
+        await idle(pilot, first)
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: first.return_code is not None, "exit")
+
+    drive(first, run_first)
+    base = tui_options(codex_home, tmp_path, model_server.base_url)
+    second = CodexApp(dataclasses.replace(base, pick_session=True, services=_services(base.config)))
+
+    async def run_second(pilot: Pilot[int]) -> None:
+        await wait_until(pilot, lambda: isinstance(second.screen, ResumePicker), "picker")
+        assert second.link is None
+        await wait_until(pilot, lambda: second.screen.loaded, "sessions listed")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await ready(pilot, second)
+        assert "pick me" in second.transcript_text()
+        await type_text(pilot, "more")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "after the pick" in second.transcript_text(), "answer")
+
+    drive(second, run_second)
+    body = model_server.model_requests[1].body
+    assert body is not None and "picked answer" in str(body["input"])
+
+
+def test_citations_in_answers_become_editor_links(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("a\nb\nc\n")
+    answer = "The bug is in app.py:2 and 【F:app.py†L1-L3】."
+    app = _scripted(tmp_path, [[AgentMessage(answer)]])
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await ready(pilot, app)
+        await type_text(pilot, "where")
+        await pilot.press("enter")
+        await idle(pilot, app)
+        await wait_until(pilot, lambda: not app.working)
+        cell = next(c for c in app.transcript.cells if isinstance(c, AssistantCell))
+        source = cell.query_one(Markdown).source
+        assert f"vscode://file{tmp_path.resolve()}/app.py:2" in source
+        assert f"vscode://file{tmp_path.resolve()}/app.py:1" in source
+
+    drive(app, scenario)

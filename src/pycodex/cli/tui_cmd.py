@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING
 
 from pycodex.protocol.errors import CodexError, UsageError
 
+_POLICY_KEYS = ("approval_policy", "sandbox_mode")
+
 if TYPE_CHECKING:
+    from pycodex.config.loader import LoadedConfig
     from pycodex.config.schema import Config
     from pycodex.frontends.tui.options import TuiServices
 
@@ -26,8 +29,9 @@ if TYPE_CHECKING:
 def _services(config: Config) -> TuiServices:
     from pycodex.frontends.tui.options import TuiServices
     from pycodex.protocol.items import MessageItem
+    from pycodex.storage.config_edit import set_project_trust
     from pycodex.storage.history import append_history, read_history
-    from pycodex.storage.rollout import read_rollout
+    from pycodex.storage.rollout import list_sessions, read_rollout
 
     home = config.codex_home
     enabled = config.history.persistence != "none"
@@ -57,9 +61,46 @@ def _services(config: Config) -> TuiServices:
                 out.append((item.role, text))
         return out
 
+    def set_trust(cwd: Path, trusted: bool) -> None:
+        try:
+            set_project_trust(home, cwd, trusted)
+        except (OSError, CodexError) as exc:  # the session goes on; the question comes again
+            sys.stderr.write(f"warning: could not save the trust setting: {exc}\n")
+
     return TuiServices(
-        load_history=load_history, append_history=append, replay=replay, codex_home=home
+        load_history=load_history,
+        append_history=append,
+        replay=replay,
+        list_sessions=lambda: list_sessions(home),
+        set_trust=set_trust,
     )
+
+
+def _apply_trust(loaded: LoadedConfig) -> tuple[Config, bool]:
+    """The config with a trusted directory's policies, and whether to ask about trust.
+
+    Only when neither approval nor sandbox was chosen (flag, ``-c``, profile or file): a
+    trusted directory runs ``on-request`` in ``workspace-write``; an unknown one asks.
+    """
+    from dataclasses import replace
+
+    from pycodex.protocol.policy import AskForApproval, SandboxMode
+
+    config = loaded.config
+    chosen = any(loaded.origins.get(k, "default") != "default" for k in _POLICY_KEYS)
+    entry = config.projects.get(str(config.cwd.resolve()))
+    level = entry.trust_level if entry is not None else None
+    if chosen:
+        return config, False
+    if level is None:
+        return config, True
+    if level == "trusted":
+        config = replace(
+            config,
+            approval_policy=AskForApproval.ON_REQUEST,
+            sandbox_mode=SandboxMode.WORKSPACE_WRITE,
+        )
+    return config, False
 
 
 def _launch(
@@ -70,10 +111,10 @@ def _launch(
     prompt: str | None = None,
 ) -> int:
     from pycodex import __version__
-    from pycodex.cli.common import config_from_args
+    from pycodex.cli.common import load_from_args
     from pycodex.cli.exec_cmd import _ensure_oss, image_data_url
 
-    config = config_from_args(args)
+    config, ask_trust = _apply_trust(load_from_args(args))
     if getattr(args, "oss", False):
         _ensure_oss(config.model_provider.base_url, config.model, os.environ)
     images = tuple(image_data_url(Path(p)) for p in (getattr(args, "images", None) or ()))
@@ -87,6 +128,7 @@ def _launch(
         images=images,
         resume_path=resume_path,
         pick_session=pick_session,
+        ask_trust=ask_trust,
         services=_services(config),
         version=__version__,
     )
@@ -96,11 +138,20 @@ def _launch(
         result = app.run(inline=inline, inline_no_clear=True)
     finally:
         if not inline:
-            text = app.transcript_text()
-            if text:
-                sys.stdout.write(text + "\n")
-                sys.stdout.flush()
+            _print_transcript(app.transcript_text(), config)
     return result if isinstance(result, int) else 0
+
+
+def _print_transcript(text: str, config: Config) -> None:
+    """The session's text into the scrollback (citations as OSC-8 links on a terminal)."""
+    if not text:
+        return
+    if sys.stdout.isatty():
+        from pycodex.frontends.tui.citations import linkify_terminal
+
+        text = linkify_terminal(text, config.cwd, config.file_opener)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def run_tui(args: argparse.Namespace) -> int:

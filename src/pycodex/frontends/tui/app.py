@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -19,7 +19,13 @@ from textual.binding import Binding, BindingType
 
 from pycodex.config.schema import Config
 from pycodex.frontends.tui.approval import ApprovalScreen, ApprovalView, decision_text
-from pycodex.frontends.tui.cells import AssistantCell, TextCell, notice_cell, user_cell
+from pycodex.frontends.tui.cells import (
+    AssistantCell,
+    MarkdownFilter,
+    TextCell,
+    notice_cell,
+    user_cell,
+)
 from pycodex.frontends.tui.composer import Composer
 from pycodex.frontends.tui.footer import FooterBar, StatusLine
 from pycodex.frontends.tui.link import CoreLink
@@ -40,11 +46,16 @@ from pycodex.protocol.items import TokenUsage
 from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval, UserInput
 from pycodex.protocol.policy import ReviewDecision
 
+if TYPE_CHECKING:
+    from pycodex.frontends.tui.file_search import FileIndex
+    from pycodex.frontends.tui.onboarding import TrustChoice
 
-def _citation_filter(config: Config):  # type: ignore[no-untyped-def]
-    """The markdown rewrite that links citations (``citations`` module, when present)."""
-    del config
-    return lambda text: text
+
+def _citation_filter(config: Config) -> MarkdownFilter:
+    """File citations in answers become editor links (``file_opener``; ``none``: as is)."""
+    from pycodex.frontends.tui.citations import markdown_filter
+
+    return markdown_filter(config.cwd, config.file_opener)
 
 
 class CodexApp(App[int]):
@@ -83,6 +94,7 @@ class CodexApp(App[int]):
         self._images = options.images
         self._quit_armed = False
         self._quitting = False
+        self.file_index: FileIndex | None = None  # built at the first `@`
 
     def compose(self) -> ComposeResult:
         yield self.transcript
@@ -98,12 +110,37 @@ class CodexApp(App[int]):
             await self.replay(self.options.resume_path)
         if self.options.prompt:
             await self._send(self.options.prompt)
+        if self.options.ask_trust:
+            self._ask_trust()
+            return
+        self._begin()
+
+    def _begin(self) -> None:
         if self.options.pick_session:
             from pycodex.frontends.tui.commands import open_resume_picker
 
             open_resume_picker(self, first=True)
             return
         self.start_session(self.config, self.options.resume_path)
+
+    def _ask_trust(self) -> None:
+        """First run here: may pycodex work without asking? The answer is persisted and
+        sets this session's policies; the session starts once it is given."""
+        from pycodex.frontends.tui.onboarding import TrustOnboarding, is_git_repo
+
+        cwd = self.config.cwd
+
+        async def answered(choice: TrustChoice | None) -> None:
+            if choice is not None:
+                self.options.services.set_trust(cwd, choice.trusted)
+                self.config = replace(
+                    self.config,
+                    approval_policy=choice.approval_policy,
+                    sandbox_mode=choice.sandbox_mode,
+                )
+            self._begin()
+
+        self.push_screen(TrustOnboarding(cwd, is_git_repo(cwd)), answered)
 
     def _welcome(self) -> TextCell:
         out = Text(">_ ", style="bold")

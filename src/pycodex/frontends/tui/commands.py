@@ -1,16 +1,15 @@
 """Slash commands, the popup's contents, and the pickers (file, session).
 
 Functions of the app rather than methods, to keep ``app`` about the session and keys.
-The file search and the session picker come from sibling modules (``file_search``,
-``resume_picker``); when one is absent, its command says so instead of failing.
+The file search and the session picker are sibling modules (``file_search``,
+``resume_picker``).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycodex.frontends.tui.cells import TextCell, diff_cell
 from pycodex.frontends.tui.slash import (
@@ -36,14 +35,6 @@ _APPROVAL_HELP = {
 }
 
 
-def _optional(name: str) -> Any | None:
-    """A sibling module built separately (file search, resume picker), if present."""
-    try:
-        return importlib.import_module(f"pycodex.frontends.tui.{name}")
-    except ImportError:
-        return None
-
-
 # --- popup -------------------------------------------------------------------------
 
 
@@ -58,13 +49,11 @@ def _mention_query(app: CodexApp) -> str | None:
 
 def _search_files(app: CodexApp, query: str) -> list[tuple[str, str]] | None:
     """Matches for ``@query``; None while the index is still being built."""
-    index = getattr(app, "_file_index", None)
+    index = app.file_index
     if index is None:
-        module = _optional("file_search")
-        if module is None:
-            return []
-        index = module.FileIndex(app.config.cwd).start()  # walks in a thread
-        app._file_index = index  # type: ignore[attr-defined]
+        from pycodex.frontends.tui.file_search import FileIndex
+
+        index = app.file_index = FileIndex(app.config.cwd).start()  # walks in a thread
     if not index.ready:
         return None
     return [(str(m.path), "") for m in index.search(query, FILE_MATCHES)]
@@ -205,8 +194,6 @@ async def _mention(app: CodexApp, arg: str) -> None:
     before = composer.text
     composer.insert(("" if not before or before.endswith((" ", "\n")) else " ") + "@" + arg)
     composer.focus()
-    if _optional("file_search") is None:
-        await app.note("@ file search is not available in this build", "yellow")
 
 
 async def _resume(app: CodexApp, arg: str) -> None:
@@ -234,13 +221,7 @@ _HANDLERS = {
 def open_resume_picker(app: CodexApp, *, first: bool) -> None:
     """Show the saved sessions; the chosen one continues here. ``first``: at start-up,
     where cancelling starts a new session instead."""
-    module = _optional("resume_picker")
-    home = app.options.services.codex_home or app.config.codex_home
-    if module is None:
-        app.run_worker(app.note("/resume: the session picker is not available", "yellow"))
-        if first:
-            app.start_session(app.config, None)
-        return
+    from pycodex.frontends.tui.resume_picker import ResumePicker
 
     async def chosen(path: Path | None) -> None:
         if path is None:
@@ -251,4 +232,4 @@ def open_resume_picker(app: CodexApp, *, first: bool) -> None:
         await app.replay(Path(path))
         await app.replace_session(app.config, Path(path))
 
-    app.push_screen(module.ResumePicker(home), chosen)
+    app.push_screen(ResumePicker(app.options.services.list_sessions), chosen)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pycodex.config.schema import Config
 from pycodex.protocol.events import Event
@@ -42,16 +42,27 @@ def _no_replay(path: Path) -> Sequence[tuple[str, str]]:
     return ()
 
 
+def _no_sessions() -> Sequence[Any]:
+    return ()
+
+
+def _no_trust(cwd: Path, trusted: bool) -> None:
+    del cwd, trusted
+
+
 @dataclass(frozen=True)
 class TuiServices:
     """Storage seen through callables: ``load_history`` gives earlier prompts (oldest
     first), ``append_history`` records a submitted one, ``replay`` gives a saved session's
-    ``(role, text)`` messages to show when it is resumed."""
+    ``(role, text)`` messages to show when it is resumed, ``list_sessions`` the saved
+    sessions for the picker (rows as ``resume_picker.SessionRow``; called in a thread),
+    ``set_trust`` persists the onboarding answer for a directory."""
 
     load_history: Callable[[], Sequence[str]] = _no_history
     append_history: Callable[[str, str], None] = _discard
     replay: Callable[[Path], Sequence[tuple[str, str]]] = _no_replay
-    codex_home: Path | None = None  # for the resume picker
+    list_sessions: Callable[[], Sequence[Any]] = _no_sessions
+    set_trust: Callable[[Path, bool], None] = _no_trust
 
 
 def default_spawn(env: Mapping[str, str]) -> SpawnCore:
@@ -74,6 +85,7 @@ class TuiOptions:
     images: tuple[str, ...] = ()  # data: URLs for the first prompt
     resume_path: Path | None = None
     pick_session: bool = False  # `codex resume` without ID or --last: open the picker
+    ask_trust: bool = False  # first run in this directory: the trust onboarding screen
     services: TuiServices = field(default_factory=TuiServices)
     spawn: SpawnCore | None = None  # None: ``default_spawn(env)``
     clock: Callable[[], float] = time.monotonic  # elapsed time in the status line
