@@ -114,7 +114,11 @@ def test_unknown_profile_from_the_file(tmp_path: Path) -> None:
 def test_unknown_provider(tmp_path: Path) -> None:
     out = codex(tmp_path / "h", "config", "show", config='model_provider = "olama"\n')
     assert_config_error(
-        out, "config.toml:1: ", "`model_provider`", "expected one of openai, oss", 'found "olama"'
+        out,
+        "config.toml:1: ",
+        "`model_provider`",
+        "expected one of lmstudio, openai, oss",
+        'found "olama"',
     )
 
 

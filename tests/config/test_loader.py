@@ -104,7 +104,10 @@ def test_the_29_keys_of_v020_plus_later_ones_are_known() -> None:
         "experimental_resume", "internal_originator",
     }  # fmt: skip
     assert len(v020) == 29
-    assert set(ROOT.fields) == v020 | {"model_auto_compact_token_limit"}
+    assert set(ROOT.fields) == v020 | {
+        "model_auto_compact_token_limit",
+        "model_instructions_profile",
+    }
     assert set(SETTINGS) == set(ROOT.fields) - {"profile", "profiles"}
 
 

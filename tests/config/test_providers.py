@@ -160,5 +160,5 @@ def test_unknown_provider(tmp_path: Path) -> None:
         load(tmp_path, 'model_provider = "azur"\n[model_providers.azure]\nbase_url = "u"\n')
     assert str(info.value) == (
         "config.toml:1: `model_provider`: unknown model provider: expected one of azure, "
-        'openai, oss (or a [model_providers.ID] table), found "azur"'
+        'lmstudio, openai, oss (or a [model_providers.ID] table), found "azur"'
     )

@@ -69,11 +69,11 @@ def test_auto_compaction_replaces_history_when_usage_crosses_the_limit(tmp_path:
 
 
 def test_no_compaction_below_the_limit(tmp_path: Path) -> None:
-    config = make_config(tmp_path, model_context_window=10_000)  # limit 9000
+    config = make_config(tmp_path, model_context_window=100_000)  # limit 90000
 
     async def scenario():
         codex, model = await start(
-            config, [shell_call(["true"], token_usage=usage(8999, 1)), reply("ok")]
+            config, [shell_call(["true"], token_usage=usage(89_999, 1)), reply("ok")]
         )
         await turn(codex, "x")
         return model

@@ -143,14 +143,14 @@ def test_chat_body_converts_history() -> None:
         {"role": "tool", "tool_call_id": "call_2", "content": "/tmp"},
         {
             "role": "assistant",
-            "content": None,
+            "content": "",  # never null: llama.cpp and others reject it
             "tool_calls": [
                 {
                     "id": "call_3",
                     "type": "function",
                     "function": {
                         "name": "shell",
-                        "arguments": '{"command": ["echo", "hi"], "workdir": "/w"}',
+                        "arguments": '{"command":["echo","hi"],"workdir":"/w"}',
                     },
                 }
             ],

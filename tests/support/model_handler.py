@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support import ollama_api, wire_render
+from tests.support import ollama_api, server_profiles, wire_render
 from tests.support.model_script import Fault, Turn
 from tests.support.wire_render import RenderContext
 
@@ -87,6 +87,7 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
             parsed = json.loads(raw) if raw else None
             body = parsed if isinstance(parsed, dict) else None
         self._raw = raw
+        self._body = body or {}
         self._index = self.owner._record_start(
             method=self.command,
             path=url.path,
@@ -122,6 +123,15 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        self.end_headers()
+        self._mark_finished()
+        self._write(data)
+
+    def _send_bytes(self, status: int, data: bytes, content_type: str, served: str) -> None:
+        self._served = served
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self._mark_finished()
         self._write(data)
@@ -190,6 +200,8 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
             self._send_json(200, tags, served="ollama:tags")
         elif method == "POST" and path.endswith("/api/pull"):
             self._pull(body)
+        elif method == "POST" and path.endswith("/api/show"):
+            self._show(body)
         elif method == "GET" and path.endswith("/models"):
             models = ollama_api.models_body(self.owner.ollama_models)
             self._send_json(200, models, served="models")
@@ -211,7 +223,22 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
         self._start_stream("application/x-ndjson")
         self._stream(lines)
 
+    def _show(self, body: dict[str, Any]) -> None:
+        model = str(body.get("model") or body.get("name") or "")
+        known = self.owner.ollama_models
+        if known and model not in known and f"{model}:latest" not in known:
+            self._send_json(404, {"error": f"model '{model}' not found"}, served="ollama:show")
+            return
+        show = server_profiles.show_body(self.owner.profile, model)
+        self._send_json(200, show, served="ollama:show")
+
     def _model(self, wire: str, body: dict[str, Any]) -> None:
+        profile = self.owner.profile
+        if wire == "chat":
+            rejected = server_profiles.check_chat_request(profile, body)
+            if rejected is not None:  # like the real server: nothing of the script is used
+                self._send_bytes(rejected.status, rejected.body, rejected.content_type, "rejected")
+                return
         number, step = self.owner._next_step()
         if step is None:
             if self.owner.fallback != "echo":
@@ -240,12 +267,23 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
     def _render(self, wire: str, turn: Turn, ctx: RenderContext) -> list[bytes]:
         if wire == "responses":
             return wire_render.render_responses(turn, ctx)
+        if self.owner.profile != server_profiles.ServerProfile():
+            return server_profiles.render_chat(
+                turn, ctx, self.owner.profile, self._body, self.owner.chat_reasoning_field
+            )
         return wire_render.render_chat(turn, ctx, self.owner.chat_reasoning_field)
 
     def _fault(self, wire: str, fault: Fault, ctx: RenderContext) -> None:
+        if fault.kind == "http_status" and isinstance(fault.body, str):
+            self._send_bytes(fault.status, fault.body.encode(), "text/plain", self._served)
+            return
         if fault.kind in ("http_status", "json_error_body"):
             extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             self._send_json(fault.status, fault.error_body(), extra)
+            return
+        if fault.kind == "empty_body":
+            self._start_stream("text/event-stream")
+            self._stream([])
             return
         if fault.kind == "stream_error":
             self._start_stream("text/event-stream")

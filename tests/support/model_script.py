@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 FaultKind = Literal[
-    "http_status", "cut", "idle", "noisy_success", "json_error_body", "stream_error"
+    "http_status", "cut", "idle", "noisy_success", "json_error_body", "stream_error", "empty_body"
 ]
 
 
@@ -86,11 +86,13 @@ class Fault:
     * ``json_error_body``: ``Content-Type: application/json`` error object, no stream.
     * ``stream_error``: a started stream that reports failure in-band
       (Responses ``response.failed``; Chat a ``{"error": ...}`` data line), then ends.
+    * ``empty_body``: HTTP 200, ``text/event-stream``, and a body with nothing in it.
+    ``http_status`` with a ``str`` body sends it as ``text/plain`` (a traceback, say).
     """
 
     kind: FaultKind
     status: int = 500
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | str | None = None
     retry_after: str | None = None
     after_events: int = 0
     hold_seconds: float = 10.0
@@ -102,7 +104,7 @@ class Fault:
     def http_status(
         cls,
         status: int,
-        body: dict[str, Any] | None = None,
+        body: dict[str, Any] | str | None = None,
         retry_after: float | str | None = None,
     ) -> Fault:
         ra = None if retry_after is None else _retry_after_text(retry_after)
@@ -134,9 +136,13 @@ class Fault:
     def stream_error(cls, message: str = "scripted stream failure") -> Fault:
         return cls("stream_error", status=200, message=message)
 
+    @classmethod
+    def empty_body(cls) -> Fault:
+        return cls("empty_body", status=200)
+
     def error_body(self) -> dict[str, Any]:
         """The JSON error object this fault sends (OpenAI's ``{"error": {...}}`` shape)."""
-        if self.body is not None:
+        if isinstance(self.body, dict):
             return self.body
         if self.kind == "http_status":
             message = f"scripted fault: HTTP {self.status}"
@@ -271,6 +277,8 @@ def step_from_json(obj: dict[str, Any]) -> Step:
         )
     if kind == "stream_error":
         return Fault.stream_error(str(obj.get("message", "scripted stream failure")))
+    if kind == "empty_body":
+        return Fault.empty_body()
     raise ScriptError(f"unknown fault kind: {obj['fault']!r}")
 
 

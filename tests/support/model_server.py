@@ -26,7 +26,12 @@ exhausted"}}`` (or, with ``fallback="echo"``, ``echo: <last user message>``).
 
 Options: ``ScriptedModelServer(script, *, ollama_models=(), pull_error=None,
 wires=("responses", "chat"), fallback="error"|"echo", framing="chunked"|"close",
-chat_reasoning_field="reasoning", port=0, on_request=callback)``.
+chat_reasoning_field="reasoning", profile="openai", port=0, on_request=callback)``.
+
+``profile`` makes the server behave like a real local server (``server_profiles``): a name
+(``"llamacpp"``, ``"llamacpp-python"``, ``"vllm"``, ``"lmstudio"``, ``"ollama"``) or a
+``ServerProfile`` with single quirks switched on. Requests the emulated server refuses are
+answered as it would (recorded with ``served="rejected"``) without consuming a step.
 
 Steps (see ``model_script`` for every field):
 
@@ -54,8 +59,10 @@ being served, ``served`` what answered (``turn``, ``fault:idle``, ``exhausted``,
 ``wait_for_idle(timeout)`` are bounded waits (TimeoutError). ``remaining`` counts steps left.
 
 Ollama: ``GET /api/version``, ``GET /api/tags`` and ``GET /v1/models`` list
-``ollama_models``; ``POST /api/pull`` streams NDJSON progress and adds the model (or reports
-``pull_error``). "Ollama is down" is a closed port: don't start a server.
+``ollama_models``; ``POST /api/show`` reports the profile's ``context_length``/``num_ctx``
+(404 for a model not in a non-empty ``ollama_models``); ``POST /api/pull`` streams NDJSON
+progress and adds the model (or reports ``pull_error``). "Ollama is down" is a closed
+port: don't start a server.
 
 By hand::
 
@@ -97,11 +104,13 @@ from typing import Any, Literal
 
 from tests.support.model_handler import DISCONNECTS, ModelRequestHandler
 from tests.support.model_script import Fault, Step, ToolCall, Turn, Usage, script_from_json
+from tests.support.server_profiles import ServerProfile, resolve
 
 __all__ = [
     "Fault",
     "RecordedRequest",
     "ScriptedModelServer",
+    "ServerProfile",
     "Step",
     "ToolCall",
     "Turn",
@@ -156,6 +165,7 @@ class ScriptedModelServer:
         fallback: Literal["error", "echo"] = "error",
         framing: Literal["chunked", "close"] = "chunked",
         chat_reasoning_field: str = "reasoning",
+        profile: str | ServerProfile | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         on_request: Callable[[RecordedRequest], None] | None = None,
@@ -167,6 +177,7 @@ class ScriptedModelServer:
         self.fallback = fallback
         self.framing = framing
         self.chat_reasoning_field = chat_reasoning_field
+        self.profile = resolve(profile)
         self._host, self._port = host, port
         self._on_request = on_request
         self._lock = threading.Lock()
@@ -371,6 +382,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="when the script runs out (default: error with --script, else echo)",
     )
     p.add_argument("--log", action="store_true", help="one line per request on stderr")
+    p.add_argument("--profile", default="openai", help="server profile (server_profiles.py)")
     return p.parse_args(argv)
 
 
@@ -397,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wires=wires,
         fallback=fallback,
         framing=args.framing,
+        profile=args.profile,
         host=args.host,
         port=args.port,
         on_request=_log_request if args.log else None,

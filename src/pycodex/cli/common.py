@@ -31,6 +31,7 @@ def overrides_from_args(
         profile=getattr(args, "profile", None),
         model=getattr(args, "model", None),
         oss=bool(getattr(args, "oss", False)),
+        local_provider=getattr(args, "local_provider", None),
         sandbox_mode=SandboxMode(sandbox) if sandbox else None,
         approval_policy=AskForApproval(approval) if approval else None,
         full_auto=bool(getattr(args, "full_auto", False)),

@@ -1,7 +1,10 @@
-"""`codex config show [--json]`: the effective configuration and where each value came from.
+"""`codex config show [--json] [--models]`: the effective configuration and where each value
+came from.
 
 Imports only the config loader (tomllib, difflib, json): no HTTP, TLS or asyncio, so it starts
-as fast as ``--version`` plus reading one file.
+as fast as ``--version`` plus reading one file. ``--models`` is the one opt-in exception: it
+asks the selected provider (a local one: no ``env_key``) for ``GET {base_url}/models`` and
+lists what it has, importing the network stack only then.
 """
 
 from __future__ import annotations
@@ -25,17 +28,43 @@ _MAPS = ("mcp_servers", "projects")
 def run_config_show(args: argparse.Namespace) -> int:
     loaded = load_from_args(args)
     data = config_as_dict(loaded.config, mask_secret)
+    models = _available_models(loaded) if getattr(args, "models", False) else None
     if getattr(args, "json", False):
-        document = {
+        document: dict[str, Any] = {
             "config": data,
             "origins": loaded.origins,
             "codex_home": str(loaded.config.codex_home),
             "config_file": str(loaded.config_file) if loaded.config_file else None,
         }
+        if models is not None:
+            document["available_models"], document["available_models_error"] = models
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write("".join(line + "\n" for line in render_text(loaded, data)))
+        lines = render_text(loaded, data)
+        if models is not None:
+            found, error = models
+            where = loaded.config.model_provider.base_url
+            lines += ["", f"# available models at {where}:"]
+            lines += [f"#   {m}" for m in found or []] or [f"#   ({error or 'none'})"]
+        sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
+
+
+def _available_models(loaded: LoadedConfig) -> tuple[list[str] | None, str | None]:
+    """The selected provider's models, or None and why not (the network only here)."""
+    provider = loaded.config.model_provider
+    if provider.env_key or provider.requires_openai_auth:
+        return None, "listing models is for local providers (no env_key)"
+    import asyncio
+    import os
+
+    from pycodex.models.local import list_models
+    from pycodex.protocol.errors import ModelError
+
+    try:
+        return asyncio.run(list_models(provider.base_url or "", env=os.environ)), None
+    except ModelError as exc:
+        return None, f"not reachable: {exc}"
 
 
 def run_config_help(args: argparse.Namespace) -> int:

@@ -128,6 +128,31 @@ def _ensure_oss(base_url: str | None, model: str, env: Mapping[str, str]) -> Non
             sys.stderr.write("\n")
 
 
+def _ensure_lmstudio(base_url: str | None, model: str, env: Mapping[str, str]) -> None:
+    """``--oss --local-provider lmstudio``: LM Studio answers and lists the model."""
+    import asyncio
+
+    from pycodex.models.local import ensure_lmstudio_model
+
+    asyncio.run(ensure_lmstudio_model(base_url or "", model, env=env))
+
+
+def _with_local_context_window(config: Config, env: Mapping[str, str]) -> Config:
+    """``model_context_window`` from Ollama's ``/api/show`` when the provider asks for it
+    (``probe_context_window``) and the config does not set one: compaction, the compact
+    prompt and the context warning then use the window the server really has."""
+    if config.model_context_window is not None or not config.model_provider.probe_context_window:
+        return config
+    import asyncio
+    import dataclasses
+
+    from pycodex.models.local import ollama_context_window
+
+    base_url = config.model_provider.base_url or ""
+    window = asyncio.run(ollama_context_window(base_url, config.model, env=env))
+    return dataclasses.replace(config, model_context_window=window) if window else config
+
+
 def _config(args: argparse.Namespace) -> Config:
     from pycodex.cli.common import config_from_args
 
@@ -152,8 +177,12 @@ def _run(
         err=sys.stderr,
     )
     images = tuple(image_data_url(Path(p)) for p in (getattr(args, "images", None) or ()))
-    if getattr(args, "oss", False):
-        _ensure_oss(config.model_provider.base_url, config.model, env)
+    if getattr(args, "oss", False) or getattr(args, "local_provider", None):
+        if config.model_provider_id == "lmstudio":
+            _ensure_lmstudio(config.model_provider.base_url, config.model, env)
+        else:
+            _ensure_oss(config.model_provider.base_url, config.model, env)
+    config = _with_local_context_window(config, env)
     out_file = getattr(args, "output_last_message", None)
     req = ExecRequest(
         config=config,

@@ -171,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_global_options(show, nested=True)
     show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument(
+        "--models",
+        action="store_true",
+        help="also ask the selected local provider which models it has (GET {base_url}/models)",
+    )
     show.set_defaults(handler=_handler("config_cmd:run_config_show"))
 
     sb = add("sandbox", "sandbox_cmd:run_sandbox", "run a command under the agent's sandbox")

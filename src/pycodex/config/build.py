@@ -16,7 +16,7 @@ from pycodex.config.layers import Origin, find_origin
 from pycodex.config.providers import check_oss_port, provider_info
 from pycodex.config.schema import (
     DEFAULT_MODEL,
-    DEFAULT_OSS_MODEL,
+    LOCAL_DEFAULT_MODELS,
     Config,
     History,
     McpServerConfig,
@@ -41,6 +41,7 @@ _PLAIN = (
     "model_context_window",
     "model_max_output_tokens",
     "model_auto_compact_token_limit",
+    "model_instructions_profile",
     "project_doc_max_bytes",
     "notify",
     "instructions",
@@ -84,7 +85,7 @@ def build_config(
     if oss_url is not None and oss_url.label == "env CODEX_OSS_PORT":
         check_oss_port(env)
     infos = {pid: provider_info(pid, table) for pid, table in providers.items()}
-    default_model = DEFAULT_OSS_MODEL if provider_id == "oss" else DEFAULT_MODEL
+    default_model = LOCAL_DEFAULT_MODELS.get(provider_id, DEFAULT_MODEL)
     plain = {key: checked[key] for key in _PLAIN if key in checked}
     instructions_file = checked.get("experimental_instructions_file")
     base_instructions = None
@@ -176,6 +177,6 @@ def effective_origins(
             for name in checked.get(key, {}):
                 for field in spec.item.fields:
                     out[dotted((key, name, field))] = label((key, name, field))
-    if "model" not in checked and config.model_provider_id == "oss":
-        out["model"] = "default (oss provider)"
+    if "model" not in checked and config.model_provider_id in LOCAL_DEFAULT_MODELS:
+        out["model"] = f"default ({config.model_provider_id} provider)"
     return out

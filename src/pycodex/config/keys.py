@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pycodex.config.schema import INSTRUCTIONS_PROFILES, TOOL_CHOICES
 from pycodex.config.toml_lines import KeyPath, dotted
 from pycodex.protocol.policy import (
     AskForApproval,
@@ -78,6 +79,9 @@ PROVIDER = Table(
         "stream_max_retries": COUNT,
         "stream_idle_timeout_ms": COUNT,
         "requires_openai_auth": BOOL,
+        "tool_choice": Leaf("enum", TOOL_CHOICES),
+        "text_tool_calls": BOOL,
+        "probe_context_window": BOOL,
     }
 )
 
@@ -100,6 +104,7 @@ SETTINGS: dict[str, Spec] = {
     "model_context_window": COUNT,
     "model_max_output_tokens": COUNT,
     "model_auto_compact_token_limit": COUNT,
+    "model_instructions_profile": Leaf("enum", INSTRUCTIONS_PROFILES),
     "model_reasoning_effort": enum(ReasoningEffort),
     "model_reasoning_summary": enum(ReasoningSummary),
     "model_supports_reasoning_summaries": BOOL,

@@ -6,7 +6,9 @@ Precedence, highest first (SPEC §2):
 2. Dedicated flags: ``-m``, ``-s``, ``-a``, ``--oss``, ``--full-auto``,
    ``--dangerously-bypass-approvals-and-sandbox``, ``-p`` (as ``profile``), ``-C`` (cwd).
    Among them ``--dangerously-bypass…`` beats ``-s``/``-a``, which beat ``--full-auto``.
-   ``--oss`` means ``model_provider = "oss"`` and ``model = "gpt-oss:20b"``; only ``-m``
+   ``--oss`` means ``model_provider = "oss"`` and ``model = "gpt-oss:20b"``
+   (``--local-provider lmstudio``: provider ``lmstudio``, model ``openai/gpt-oss-20b``;
+   ``--local-provider ollama`` = ``--oss``; either implies ``--oss``); only ``-m``
    beats that model (a ``model`` in the file, a profile or ``-c`` was chosen for another
    provider, so ``codex --oss`` alone always gives gpt-oss:20b, as in Codex).
 3. ``-c key=value`` overrides, in command-line order (v0.20 let a profile beat them; the
@@ -46,7 +48,7 @@ from pycodex.config.layers import (
 )
 from pycodex.config.overrides import CliOverrides, parse_override
 from pycodex.config.providers import builtin_layer
-from pycodex.config.schema import DEFAULT_OSS_MODEL, Config
+from pycodex.config.schema import LOCAL_DEFAULT_MODELS, LOCAL_PROVIDERS, Config
 from pycodex.config.toml_lines import KeyPath, dotted, key_lines, line_of, syntax_error
 from pycodex.protocol.errors import ConfigError
 from pycodex.protocol.policy import AskForApproval, SandboxMode
@@ -255,8 +257,10 @@ def _flags_layer(o: CliOverrides) -> Layer:
             approval_policy=AskForApproval.NEVER.value,
             sandbox_mode=SandboxMode.DANGER_FULL_ACCESS.value,
         )
-    if o.oss:
-        flag("--oss", model_provider="oss", model=DEFAULT_OSS_MODEL)
+    if o.oss or o.local_provider is not None:
+        provider = LOCAL_PROVIDERS.get(o.local_provider or "ollama", "oss")
+        name = "--local-provider" if o.local_provider is not None else "--oss"
+        flag(name, model_provider=provider, model=LOCAL_DEFAULT_MODELS[provider])
     if o.model is not None:
         flag("--model", model=o.model)
     if o.forced_approval_policy is not None:

@@ -26,6 +26,7 @@ class CliOverrides:
     profile: str | None = None
     model: str | None = None
     oss: bool = False  # --oss: provider "oss", model gpt-oss:20b unless -m
+    local_provider: str | None = None  # --local-provider ollama|lmstudio (implies --oss)
     sandbox_mode: SandboxMode | None = None
     approval_policy: AskForApproval | None = None
     full_auto: bool = False

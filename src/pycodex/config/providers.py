@@ -6,7 +6,15 @@ Built-ins (SPEC §2):
   key ``OPENAI_API_KEY`` (or auth.json: ``requires_openai_auth``); headers
   ``OpenAI-Organization`` / ``OpenAI-Project`` from ``OPENAI_ORGANIZATION`` / ``OPENAI_PROJECT``.
 - ``oss``: Chat Completions on a local Ollama; ``CODEX_OSS_BASE_URL``, else
-  ``http://localhost:${CODEX_OSS_PORT:-11434}/v1``; no auth.
+  ``http://localhost:${CODEX_OSS_PORT:-11434}/v1``; no auth. Tool calls written as text
+  are recognised (``text_tool_calls``) and the model's context length is read from
+  ``/api/show`` (``probe_context_window``).
+- ``lmstudio``: Chat Completions on LM Studio's server, ``http://localhost:1234/v1``; no
+  auth; ``text_tool_calls`` on. (``--oss --local-provider lmstudio`` selects it.)
+
+``tool_choice`` is left unset on the local built-ins: nothing is sent, which every server
+accepts (vLLM answers 400 to ``"auto"`` unless started with ``--enable-auto-tool-choice``);
+servers that call tools only when it is set get ``tool_choice = "auto"`` in config.
 
 They are a layer like any other, so a user's ``[model_providers.openai]`` overrides them
 field by field (v0.20 demanded the whole table, ``name`` included). The environment feeds the
@@ -26,6 +34,7 @@ from pycodex.protocol.policy import WireApi
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_OSS_PORT = "11434"
+LMSTUDIO_BASE_URL = "http://localhost:1234/v1"
 BUILT_IN = "built-in"
 
 
@@ -54,8 +63,16 @@ def builtin_layer(env: Mapping[str, str]) -> Layer:
         "name": "gpt-oss",
         "base_url": oss_url or f"http://localhost:{port or DEFAULT_OSS_PORT}/v1",
         "wire_api": WireApi.CHAT.value,
+        "text_tool_calls": True,
+        "probe_context_window": True,
     }
-    values = {"model_providers": {"openai": openai, "oss": oss}}
+    lmstudio: dict[str, Any] = {
+        "name": "LM Studio",
+        "base_url": LMSTUDIO_BASE_URL,
+        "wire_api": WireApi.CHAT.value,
+        "text_tool_calls": True,
+    }
+    values = {"model_providers": {"openai": openai, "oss": oss, "lmstudio": lmstudio}}
     special: dict[KeyPath, str] = {}
     if openai_url:
         special[("model_providers", "openai", "base_url")] = "OPENAI_BASE_URL"

@@ -20,6 +20,12 @@ from pycodex.protocol.policy import (
 
 DEFAULT_MODEL = "gpt-5"
 DEFAULT_OSS_MODEL = "gpt-oss:20b"
+DEFAULT_LMSTUDIO_MODEL = "openai/gpt-oss-20b"
+# `--local-provider NAME` -> the built-in provider id it selects, and its default model.
+LOCAL_PROVIDERS = {"ollama": "oss", "lmstudio": "lmstudio"}
+LOCAL_DEFAULT_MODELS = {"oss": DEFAULT_OSS_MODEL, "lmstudio": DEFAULT_LMSTUDIO_MODEL}
+TOOL_CHOICES = ("auto", "required", "none", "omit")
+INSTRUCTIONS_PROFILES = ("auto", "full", "compact")
 DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
 
 
@@ -40,6 +46,11 @@ class ModelProviderInfo:
     stream_max_retries: int = 10
     stream_idle_timeout_ms: int = 300_000
     requires_openai_auth: bool = False
+    # Local-server tolerance (models/chat_api.py, models/client.py). ``tool_choice``: what
+    # to send; None = the wire's default (Responses "auto", Chat omitted); "omit" = never.
+    tool_choice: str | None = None
+    text_tool_calls: bool = False  # recognise calls written as text (models/text_tool_calls)
+    probe_context_window: bool = False  # ask Ollama's /api/show for the context length
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,7 @@ class Config:
     model_context_window: int | None = None
     model_max_output_tokens: int | None = None
     model_auto_compact_token_limit: int | None = None
+    model_instructions_profile: str = "auto"  # "full" | "compact" | "auto" (by window size)
     project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
     notify: tuple[str, ...] | None = None
     instructions: str | None = None

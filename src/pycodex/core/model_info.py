@@ -18,6 +18,13 @@ CONTEXT_WINDOWS: dict[str, int] = {
     "gpt-oss": 131_072,
 }
 AUTO_COMPACT_FRACTION = 0.9
+# Small windows compact earlier: the answer and the tool output of the next step must fit
+# beside the prompt, and they are a much larger share of 8k than of 200k.
+SMALL_WINDOW = 32_768
+SMALL_WINDOW_COMPACT_FRACTION = 0.7
+# ``model_instructions_profile = "auto"``: compact instructions and tool descriptions at or
+# below this window (the full prompt, ~2.5k tokens, would take a third of 8k).
+COMPACT_PROFILE_WINDOW = 16_384
 REASONING_FAMILIES = ("gpt-5", "o1", "o3", "o4-mini", "codex-mini")
 
 
@@ -35,7 +42,18 @@ def auto_compact_limit(config: Config) -> int | None:
     if config.model_auto_compact_token_limit is not None:
         return config.model_auto_compact_token_limit or None
     window = context_window(config)
-    return int(window * AUTO_COMPACT_FRACTION) if window else None
+    if not window:
+        return None
+    fraction = SMALL_WINDOW_COMPACT_FRACTION if window <= SMALL_WINDOW else AUTO_COMPACT_FRACTION
+    return int(window * fraction)
+
+
+def use_compact_prompt(config: Config) -> bool:
+    """Compact instructions and tool descriptions (``model_instructions_profile``)."""
+    if config.model_instructions_profile != "auto":
+        return config.model_instructions_profile == "compact"
+    window = context_window(config)
+    return window is not None and window <= COMPACT_PROFILE_WINDOW
 
 
 def supports_reasoning(config: Config) -> bool:
@@ -57,4 +75,6 @@ def request_options(config: Config) -> ModelRequestOptions:
         store=not zdr,
         include=("reasoning.encrypted_content",) if zdr and reasoning else (),
         max_output_tokens=config.model_max_output_tokens,
+        context_window=context_window(config),
+        compact_tools=use_compact_prompt(config),
     )

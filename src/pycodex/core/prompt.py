@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from pycodex.config.schema import Config
+from pycodex.core.model_info import use_compact_prompt
 from pycodex.protocol.items import MessageItem, ResponseItem, user_message
 from pycodex.protocol.policy import AskForApproval, SandboxMode
 
@@ -26,11 +27,20 @@ def default_base_instructions() -> str:
     return Path(__file__).with_name("base_instructions.md").read_text(encoding="utf-8")
 
 
+@cache
+def compact_base_instructions() -> str:
+    """The short system prompt for small-context models (``base_instructions_compact.md``)."""
+    return Path(__file__).with_name("base_instructions_compact.md").read_text(encoding="utf-8")
+
+
 def base_instructions(config: Config) -> str:
     """``experimental_instructions_file`` (already read into ``base_instructions``) replaces
-    the built-in prompt wholesale."""
+    the built-in prompt wholesale; else the compact prompt when the model's window is small
+    (``model_instructions_profile``, see ``model_info.use_compact_prompt``)."""
     if config.base_instructions is not None:
         return config.base_instructions
+    if use_compact_prompt(config):
+        return compact_base_instructions()
     return default_base_instructions()
 
 

@@ -15,6 +15,7 @@ from pycodex.models.base import (
     Completed,
     Created,
     ModelClient,
+    Notice,
     OutputItemDone,
     OutputTextDelta,
     Prompt,
@@ -29,6 +30,7 @@ from pycodex.protocol.events import (
     AgentReasoningDelta,
     AgentReasoningRawContent,
     AgentReasoningRawContentDelta,
+    BackgroundEvent,
     EventMsg,
     StreamError,
 )
@@ -89,6 +91,8 @@ async def stream_response(
                         delay_seconds=event.delay_seconds,
                     )
                 )
+            case Notice(message=message):
+                emit(BackgroundEvent(message))
             case Created():
                 pass
     return result

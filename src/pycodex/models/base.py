@@ -90,6 +90,15 @@ class Retrying:
     type: Literal["retrying"] = "retrying"
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know before or while the model answers (shown once, not
+    an error): e.g. the prompt is larger than the model's context window."""
+
+    message: str
+    type: Literal["notice"] = "notice"
+
+
 ModelEvent = (
     Created
     | OutputTextDelta
@@ -98,6 +107,7 @@ ModelEvent = (
     | OutputItemDone
     | Completed
     | Retrying
+    | Notice
 )
 
 
@@ -112,6 +122,8 @@ class ModelRequestOptions:
     include: tuple[str, ...] = ()
     max_output_tokens: int | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    context_window: int | None = None  # known window: prompts that do not fit are warned of
+    compact_tools: bool = False  # short tool descriptions (small-context models)
 
 
 class ModelClient(Protocol):

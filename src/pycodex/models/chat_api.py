@@ -4,6 +4,21 @@ Chat has no items, so the parser assembles them: text deltas into one assistant 
 tool-call fragments by their ``index`` (id and name from the first fragment that has them,
 arguments concatenated). Items are emitted when the stream ends, then ``Completed``.
 Reasoning items are not sent back: Chat servers have no field for them.
+
+Requests are built to pass the strictest OpenAI-compatible validators (llama.cpp, vLLM,
+LM Studio, Ollama, Jinja chat templates):
+- an assistant message that only carries ``tool_calls`` has ``content: ""``, never ``null``
+  (rejected by several servers; an empty string is accepted by all of them);
+- there is one ``system`` message, first: the instructions, followed by the text of any
+  ``developer``/``system`` item of the history (many templates raise on a system message
+  that is not first, and ``developer`` is an unknown role outside OpenAI);
+- tool-call arguments are re-serialised as compact JSON objects (templates that parse them
+  fail on invalid JSON or odd whitespace; anything that is not an object becomes ``{}``).
+
+Streams are parsed tolerantly: fragments that repeat ``id`` and ``function.name`` in every
+chunk, fragments without ``index``, the legacy ``function_call`` delta (used only when no
+``tool_calls`` came, so servers that send both do not double the call), arguments sent as an
+object or padded with whitespace.
 """
 
 from __future__ import annotations
@@ -39,8 +54,20 @@ from pycodex.protocol.items import (
 )
 
 
+def normalize_arguments(arguments: str) -> str:
+    """Compact JSON of an object; ``{}`` for empty, invalid or non-object arguments."""
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        value = {}
+    if not isinstance(value, dict):
+        value = {}
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+    args = normalize_arguments(arguments)
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
 
 
 def _message(item: MessageItem) -> dict[str, Any]:
@@ -59,12 +86,14 @@ def _message(item: MessageItem) -> dict[str, Any]:
 def build_messages(prompt: Prompt) -> list[dict[str, Any]]:
     """System message from the instructions, then the history in Chat form."""
     messages: list[dict[str, Any]] = []
-    if prompt.instructions:
-        messages.append({"role": "system", "content": prompt.instructions})
+    system = [prompt.instructions] if prompt.instructions else []
     last_assistant: dict[str, Any] | None = None  # open for tool_calls that follow
     for item in prompt.input:
         call: dict[str, Any] | None = None
-        if isinstance(item, MessageItem):
+        if isinstance(item, MessageItem) and item.role in ("developer", "system"):
+            if item.text:
+                system.append(item.text)
+        elif isinstance(item, MessageItem):
             msg = _message(item)
             messages.append(msg)
             last_assistant = msg if item.role == "assistant" else None
@@ -84,13 +113,18 @@ def build_messages(prompt: Prompt) -> list[dict[str, Any]]:
             continue  # no Chat field for reasoning; keep an open assistant message open
         if call is not None:
             if last_assistant is None:
-                last_assistant = {"role": "assistant", "content": None}
+                last_assistant = {"role": "assistant", "content": ""}
                 messages.append(last_assistant)
             last_assistant.setdefault("tool_calls", []).append(call)
+    if system:
+        messages.insert(0, {"role": "system", "content": "\n\n".join(system)})
     return messages
 
 
-def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
+def build_body(
+    prompt: Prompt, options: ModelRequestOptions, *, tool_choice: str | None = None
+) -> dict[str, Any]:
+    """``tool_choice``: sent as given; None or ``"omit"`` sends none (the Chat default)."""
     body: dict[str, Any] = {
         "model": options.model,
         "messages": build_messages(prompt),
@@ -106,6 +140,8 @@ def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
             fn["parameters"] = tool.parameters
             tools.append({"type": "function", "function": fn})
         body["tools"] = tools
+        if tool_choice is not None and tool_choice != "omit":
+            body["tool_choice"] = tool_choice
     if options.max_output_tokens is not None:
         body["max_tokens"] = options.max_output_tokens
     return body
@@ -136,6 +172,20 @@ class _PartialCall:
     arguments: list[str] = field(default_factory=list)
 
 
+def _add_function(partial: _PartialCall, fn: Any) -> None:
+    """Merge one ``function`` fragment: the name once (servers repeat it in every chunk),
+    arguments appended (a whole object, as some servers send, is serialised)."""
+    if not isinstance(fn, dict):
+        return
+    if fn.get("name") and not partial.name:
+        partial.name = str(fn["name"])
+    args = fn.get("arguments")
+    if isinstance(args, str):
+        partial.arguments.append(args)
+    elif isinstance(args, dict):
+        partial.arguments.append(json.dumps(args, ensure_ascii=False, separators=(",", ":")))
+
+
 class ChatParser:
     """Feed SSE events of a streamed chat completion; ``finish`` yields items and ``Completed``."""
 
@@ -146,6 +196,7 @@ class ChatParser:
         self._id: str | None = None
         self._text: list[str] = []
         self._calls: dict[int, _PartialCall] = {}
+        self._legacy: _PartialCall | None = None  # the deprecated ``function_call`` delta
         self._usage: TokenUsage | None = None
 
     def feed(self, event: SseEvent) -> list[ModelEvent]:
@@ -210,12 +261,12 @@ class ChatParser:
             partial = self._calls.setdefault(index, _PartialCall())
             if frag.get("id") and not partial.id:
                 partial.id = str(frag["id"])
-            fn = frag.get("function")
-            if isinstance(fn, dict):
-                if fn.get("name") and not partial.name:
-                    partial.name = str(fn["name"])
-                if isinstance(fn.get("arguments"), str):
-                    partial.arguments.append(fn["arguments"])
+            _add_function(partial, frag.get("function"))
+        legacy = delta.get("function_call")
+        if isinstance(legacy, dict):
+            if self._legacy is None:
+                self._legacy = _PartialCall()
+            _add_function(self._legacy, legacy)
         return out
 
     def finish(self) -> list[ModelEvent]:
@@ -226,8 +277,11 @@ class ChatParser:
         items: list[ResponseItem] = []
         if self._text:
             items.append(assistant_message("".join(self._text)))
-        for index in sorted(self._calls):
-            call = self._calls[index]
+        calls = [self._calls[i] for i in sorted(self._calls)]
+        if not calls and self._legacy is not None and self._legacy.name:
+            calls = [self._legacy]
+        for call in calls:
             call_id = call.id or f"call_{os.urandom(12).hex()}"
-            items.append(FunctionCallItem(call_id, call.name, "".join(call.arguments)))
+            arguments = "".join(call.arguments).strip() or "{}"
+            items.append(FunctionCallItem(call_id, call.name, arguments))
         return [*(OutputItemDone(i) for i in items), Completed(self._id, self._usage)]

@@ -9,12 +9,23 @@ the failed attempt is void and the next attempt starts the response from scratch
 Budgets, counted separately over one ``stream()`` call: HTTP 429/5xx and connection errors use
 ``request_max_retries``; streams that drop, go idle, or fail with a retryable server error use
 ``stream_max_retries``. 400/401/403/404 (any other status) are raised at once.
+
+Local servers (see ``tolerance`` and ``text_tool_calls``): a 200 with an empty body is a
+dropped stream (retried, then reported); a 5xx whose body is a traceback blaming the request
+is not retried, other tracebacks once, and the message is shortened; a 4xx that names
+``tool_choice`` is retried once without it (and it stays off for this client); a response
+without usage gets an estimate marked ``estimated``; with the provider's ``text_tool_calls``
+the calls a model wrote as text become real function calls; before the first request the
+prompt is measured against the context window (asked from Ollama with
+``probe_context_window``), and a ``Notice`` says once when it does not fit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -26,22 +37,40 @@ from pycodex.models.base import (
     ModelClient,
     ModelEvent,
     ModelRequestOptions,
+    Notice,
     OutputItemDone,
+    OutputTextDelta,
     Prompt,
+    ReasoningContentDelta,
+    ReasoningSummaryDelta,
     Retrying,
 )
+from pycodex.models.compact_tools import compact_tools
 from pycodex.models.http import HttpResponse, open_request
 from pycodex.models.retry import Backoff, parse_retry_after
 from pycodex.models.sse import SseEvent, SseParser
+from pycodex.models.text_tool_calls import TextToolCallFilter, ToolSchemas
+from pycodex.models.tolerance import (
+    TRACEBACK_RETRIES,
+    does_not_fit_message,
+    estimate_request_tokens,
+    estimated_usage,
+    is_traceback,
+    looks_like_request_error,
+    shorten_error,
+)
 from pycodex.protocol.errors import (
     AuthError,
     ModelError,
     ProviderConnectionError,
     ProviderHttpError,
+    StreamDisconnected,
 )
+from pycodex.protocol.items import FunctionCallItem, MessageItem, ResponseItem, assistant_message
 from pycodex.protocol.policy import WireApi
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+EMPTY_BODY = "the server answered 200 with an empty body"
 CONNECT_TIMEOUT_SECONDS = 30.0
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -107,6 +136,18 @@ def build_headers(
     return headers
 
 
+def http_error(status: int, body: bytes, headers: Mapping[str, str]) -> ProviderHttpError:
+    """The error for a non-2xx answer. A 5xx with a traceback (Python servers) is shortened
+    to its exception; it is not retried when it blames the request, else retried once."""
+    text = body.decode("utf-8", "replace")
+    if status >= 500 and (is_traceback(text) or looks_like_request_error(text)):
+        exc = ProviderHttpError(status, shorten_error(text), parse_retry_after(headers))
+        exc.retryable = not looks_like_request_error(text)
+        exc.max_retries = TRACEBACK_RETRIES  # type: ignore[attr-defined]
+        return exc
+    return ProviderHttpError(status, error_message(body), parse_retry_after(headers))
+
+
 def error_message(body: bytes) -> str:
     """The server's own message from ``{"error": {"message": ...}}``, else the raw text."""
     text = body.decode("utf-8", "replace").strip()
@@ -146,31 +187,73 @@ class HttpModelClient:
         self._backoff = backoff or Backoff()
         self._connect_timeout = connect_timeout
         self._chat = provider.wire_api != WireApi.RESPONSES
+        self._tool_choice = provider.tool_choice
+        self._window = options.context_window
+        self._checked_fit = False
 
     def request_body(self, prompt: Prompt) -> dict[str, Any]:
+        if self.options.compact_tools and prompt.tools:
+            prompt = dataclasses.replace(prompt, tools=compact_tools(prompt.tools))
         if self._chat:
-            return chat_api.build_body(prompt, self.options)
-        return responses_api.build_body(prompt, self.options)
+            return chat_api.build_body(prompt, self.options, tool_choice=self._tool_choice)
+        body = responses_api.build_body(prompt, self.options)
+        if self._tool_choice == "omit":
+            body.pop("tool_choice", None)
+        elif self._tool_choice is not None:
+            body["tool_choice"] = self._tool_choice
+        return body
+
+    async def _fit_notice(self, request: dict[str, Any]) -> Notice | None:
+        """Once per client: a ``Notice`` when the prompt is larger than the window."""
+        if self._checked_fit:
+            return None
+        self._checked_fit = True
+        if self._window is None and self.provider.probe_context_window:
+            from pycodex.models.local import ollama_context_window
+
+            self._window = await ollama_context_window(
+                self.provider.base_url or "", self.options.model, env=self._env
+            )
+        tokens = estimate_request_tokens(request)
+        if self._window is not None and tokens > self._window:
+            return Notice(does_not_fit_message(tokens, self._window))
+        return None
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[ModelEvent]:
-        body = json.dumps(self.request_body(prompt)).encode("utf-8")
+        request = self.request_body(prompt)
+        notice = await self._fit_notice(request)
+        if notice is not None:
+            yield notice
+        body = json.dumps(request).encode("utf-8")
         headers = dict(self.headers)
         if prompt.session_id and not self._chat:
             headers["session_id"] = prompt.session_id
+        schemas: ToolSchemas | None = None
+        if self.provider.text_tool_calls and prompt.tools:
+            schemas = {t.name: t.parameters for t in prompt.tools}
+        prompt_tokens = estimate_request_tokens(request)
         request_retries = stream_retries = 0
         while True:
-            attempt_events = self._attempt(body, headers)
+            attempt_events = self._attempt(body, headers, schemas, prompt_tokens)
             try:
                 async for event in attempt_events:
                     yield event
                 return
             except ModelError as exc:
+                if self._drop_tool_choice(exc, request):
+                    request.pop("tool_choice", None)
+                    body = json.dumps(request).encode("utf-8")
+                    continue
                 if not exc.retryable:
                     raise
                 retry_after = None
                 if isinstance(exc, ProviderHttpError | ProviderConnectionError):
                     request_retries += 1
-                    attempt, budget = request_retries, self.provider.request_max_retries
+                    attempt = request_retries
+                    budget = min(
+                        self.provider.request_max_retries,
+                        getattr(exc, "max_retries", self.provider.request_max_retries),
+                    )
                     retry_after = exc.retry_after if isinstance(exc, ProviderHttpError) else None
                 else:
                     stream_retries += 1
@@ -184,8 +267,25 @@ class HttpModelClient:
                 # Deterministic close when the consumer stops early (aclose/cancel).
                 await attempt_events.aclose()
 
+    def _drop_tool_choice(self, exc: ModelError, request: dict[str, Any]) -> bool:
+        """A 4xx about ``tool_choice`` (vLLM without ``--enable-auto-tool-choice``): resend
+        without it, once; it stays off for the rest of this client."""
+        if (
+            isinstance(exc, ProviderHttpError)
+            and 400 <= exc.status < 500
+            and "tool_choice" in request
+            and "tool_choice" in exc.body.replace("-", "_").replace(" ", "_")
+        ):
+            self._tool_choice = "omit"
+            return True
+        return False
+
     async def _attempt(
-        self, body: bytes, headers: dict[str, str]
+        self,
+        body: bytes,
+        headers: dict[str, str],
+        schemas: ToolSchemas | None = None,
+        prompt_tokens: int = 0,
     ) -> AsyncGenerator[ModelEvent, None]:
         idle = self.provider.stream_idle_timeout_ms / 1000.0
         resp = await open_request(
@@ -198,6 +298,8 @@ class HttpModelClient:
             env=self._env,
         )
         chunks = resp.chunks()
+        text_calls = TextToolCallFilter(schemas) if schemas else None
+        produced = 0  # characters of output, for a usage estimate
         try:
             parser: _WireParser = (
                 chat_api.ChatParser() if self._chat else responses_api.ResponsesParser()
@@ -205,36 +307,53 @@ class HttpModelClient:
             held: list[ModelEvent] = []  # items and Completed, released when the attempt ends
             live: list[ModelEvent] = await self._check(resp, parser)
             sse = SseParser()
-            ended = False
+            ended = received = False
             while True:
                 for event in live:
                     if isinstance(event, OutputItemDone | Completed):
                         held.append(event)
-                    else:
-                        yield event
+                        continue
+                    if isinstance(
+                        event, OutputTextDelta | ReasoningContentDelta | ReasoningSummaryDelta
+                    ):
+                        produced += len(event.delta)
+                    if isinstance(event, OutputTextDelta) and text_calls is not None:
+                        shown = text_calls.feed(event.delta)
+                        if shown:
+                            yield OutputTextDelta(shown)
+                        continue
+                    yield event
                 if parser.done or ended:
                     break
                 chunk = await anext(chunks, None)
                 ended = chunk is None
+                received = received or bool(chunk and chunk.strip())
                 events = sse.finish() if chunk is None else sse.feed(chunk)
                 live = [e for sse_event in events for e in parser.feed(sse_event)]
+            if not received and not parser.done:
+                raise StreamDisconnected(EMPTY_BODY)
             held.extend(parser.finish())  # raises StreamDisconnected when incomplete
         finally:
             resp.close()
             await chunks.aclose()
+        if text_calls is not None:
+            rest, held = _convert_text_calls(text_calls, held)
+            if rest:
+                yield OutputTextDelta(rest)
         for event in held:
+            if isinstance(event, Completed) and event.usage is None:
+                event = Completed(event.response_id, estimated_usage(prompt_tokens, produced))
             yield event
 
     async def _check(self, resp: HttpResponse, parser: _WireParser) -> list[ModelEvent]:
         """Raise for error statuses; a 200 JSON body is an error or a non-streamed reply."""
         if not 200 <= resp.status < 300:
-            body = await resp.read(1 << 16)
-            raise ProviderHttpError(
-                resp.status, error_message(body), parse_retry_after(resp.headers)
-            )
+            raise http_error(resp.status, await resp.read(1 << 16), resp.headers)
         if resp.content_type != "application/json":
             return []
         raw = await resp.read()
+        if not raw.strip():
+            raise StreamDisconnected(EMPTY_BODY)
         try:
             data = json.loads(raw)
         except ValueError:
@@ -253,6 +372,41 @@ class HttpModelClient:
         events = parser.feed(SseEvent("message", json.dumps(synthetic)))
         parser.done = True
         return events
+
+
+def _convert_text_calls(
+    text_calls: TextToolCallFilter, held: list[ModelEvent]
+) -> tuple[str, list[ModelEvent]]:
+    """Replace the assistant message by its text without calls, plus the calls as items;
+    only when the response has no real tool call (a model that did both is not doubled)."""
+    items: list[ResponseItem] = [e.item for e in held if isinstance(e, OutputItemDone)]
+    if any(isinstance(i, FunctionCallItem) for i in items):
+        return text_calls.flush_raw(), held
+    rest, calls = text_calls.finish()
+    if not calls:
+        return rest, held
+    out: list[ModelEvent] = []
+    for event in held:
+        item = event.item if isinstance(event, OutputItemDone) else None
+        if isinstance(item, MessageItem) and item.role == "assistant":
+            shown = _shown_text(item.text, text_calls)
+            if shown:
+                out.append(OutputItemDone(assistant_message(shown, item.id)))
+            out.extend(
+                OutputItemDone(
+                    FunctionCallItem(f"call_text_{os.urandom(8).hex()}", c.name, c.arguments)
+                )
+                for c in calls
+            )
+            continue
+        out.append(event)
+    return rest, out
+
+
+def _shown_text(text: str, text_calls: TextToolCallFilter) -> str:
+    from pycodex.models.text_tool_calls import extract_text_tool_calls
+
+    return extract_text_tool_calls(text, text_calls.tools)[0]
 
 
 def create_model_client(

@@ -242,6 +242,9 @@ class TokenUsage:
     output_tokens: int = 0
     reasoning_output_tokens: int = 0
     total_tokens: int = 0
+    # True when the server reported no usage and these counts were estimated (~4 chars per
+    # token) by the client; a sum is estimated when any part was.
+    estimated: bool = False
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
         return TokenUsage(
@@ -250,6 +253,7 @@ class TokenUsage:
             self.output_tokens + other.output_tokens,
             self.reasoning_output_tokens + other.reasoning_output_tokens,
             self.total_tokens + other.total_tokens,
+            self.estimated or other.estimated,
         )
 
 

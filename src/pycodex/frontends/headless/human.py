@@ -240,7 +240,9 @@ class HumanRenderer:
                 body = msg.error or "\n".join(_block_summary(c) for c in msg.content)
                 self._cell(f"{s.bold}{name}{s.reset} {verdict} in {ms}ms:", head_lines(body))
             case TokenCount():
-                self._cell(f"{s.bold}tokens used:{s.reset} {msg.total.total_tokens or _sum(msg)}")
+                estimated = " (estimated)" if msg.total.estimated else ""
+                used = msg.total.total_tokens or _sum(msg)
+                self._cell(f"{s.bold}tokens used:{s.reset} {used}{estimated}")
             case StreamError():
                 self._cell(f"{s.dim}stream error: {msg.message}{s.reset}")
             case Error():

@@ -240,15 +240,13 @@ class JsonlMapper:
             lines.append({"type": "turn.failed", "error": {"message": failure}})
         else:
             u = self._usage
-            lines.append(
-                {
-                    "type": "turn.completed",
-                    "usage": {
-                        "input_tokens": u.input_tokens,
-                        "cached_input_tokens": u.cached_input_tokens,
-                        "output_tokens": u.output_tokens,
-                        "reasoning_output_tokens": u.reasoning_output_tokens,
-                    },
-                }
-            )
+            usage: JsonObject = {
+                "input_tokens": u.input_tokens,
+                "cached_input_tokens": u.cached_input_tokens,
+                "output_tokens": u.output_tokens,
+                "reasoning_output_tokens": u.reasoning_output_tokens,
+            }
+            if u.estimated:  # the server reported none: counted by the client (~4 chars/token)
+                usage["estimated"] = True
+            lines.append({"type": "turn.completed", "usage": usage})
         return lines
