@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from pycodex.sandbox.policy import (
     writable_roots_for,
 )
 from tests.sandbox.conftest import Tree
-from tests.sandbox.sandboxed import PY, policy, require_sandbox, run
+from tests.sandbox.sandboxed import PY, policy, require_sandbox, run, sh
 
 WW = SandboxMode.WORKSPACE_WRITE
 RO = SandboxMode.READ_ONLY
@@ -99,6 +100,17 @@ def test_ruleset_is_cached(tmp_path: Path) -> None:
     fd = landlock.cached_ruleset(abi, rules)
     assert landlock.cached_ruleset(abi, rules) == fd
     assert str(Path(f"/proc/self/fd/{fd}").readlink()) == "anon_inode:[landlock-ruleset]"
+
+
+def test_a_workspace_made_again_is_writable_again(tree: Tree) -> None:
+    require_sandbox()
+    pol = policy(WW, tree.ws)
+    assert sh(pol, "echo 1 > a.txt", tree.ws).returncode == 0
+    shutil.rmtree(tree.ws)
+    tree.ws.mkdir()
+    r = sh(pol, "echo 2 > a.txt", tree.ws)
+    assert r.returncode == 0, r.stderr
+    assert (tree.ws / "a.txt").read_text() == "2\n"
 
 
 def test_refuses_with_one_line_when_namespaces_are_blocked(tree: Tree) -> None:

@@ -135,13 +135,28 @@ def create_ruleset(abi: int, rules: Rules) -> int:
     return fd
 
 
-_cache: dict[tuple[int, Rules], int] = {}
+_cache: dict[tuple[int, Rules, tuple[tuple[int, int], ...]], int] = {}
 _cache_lock = threading.Lock()
 
 
+def _identity(paths: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    out = []
+    for p in paths:
+        try:
+            st = Path(p).stat()
+        except OSError:
+            out.append((-1, -1))
+        else:
+            out.append((st.st_dev, st.st_ino))
+    return tuple(out)
+
+
 def cached_ruleset(abi: int, rules: Rules) -> int:
-    """The ruleset fd for ``rules``, built once per process (children only read it)."""
-    key = (abi, rules)
+    """The ruleset fd for ``rules``, built once per process (children only read it).
+
+    Rules hold the directories they were made for, not their names: a root removed and made
+    again is a new directory, so the key includes each root's device and inode."""
+    key = (abi, rules, _identity(rules.writable_roots))
     with _cache_lock:
         fd = _cache.get(key)
         if fd is None:
@@ -165,5 +180,12 @@ def restrict_self(ruleset_fd: int) -> None:
 
 def roots_for_rules(paths: Iterable[str]) -> tuple[str, ...]:
     """Sorted, de-duplicated real paths of existing directories or files."""
-    out = {os.path.realpath(p) for p in paths if Path(p).exists()}
-    return tuple(sorted(out))
+    return tuple(sorted({os.path.realpath(p) for p in paths if _exists(p)}))
+
+
+def _exists(path: str) -> bool:
+    """Like ``os.path.exists``: a root we may not even look at grants nothing."""
+    try:
+        return Path(path).exists()
+    except OSError:
+        return False

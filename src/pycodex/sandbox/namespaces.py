@@ -44,8 +44,9 @@ def plan(writable_roots: tuple[str, ...], cwd: str) -> MountPlan:
     gits = []
     for root in writable_roots:
         git = Path(root, ".git")
-        if git.exists():  # a symlinked .git protects its target
-            gits.append(os.fsencode(git.resolve()))
+        with contextlib.suppress(OSError):  # one we may not look at, we cannot mount either
+            if git.exists():  # a symlinked .git protects its target
+                gits.append(os.fsencode(git.resolve()))
     return MountPlan(
         writable=tuple(os.fsencode(r) for r in writable_roots),
         read_only=tuple(gits),
