@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -112,6 +113,19 @@ def test_unix_socketpair_and_threads(tree: Tree) -> None:
     r = py(policy(RO, tree.ws), code, tree.ws)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ping 0"
+
+
+def test_multiprocessing_in_workspace_write(tree: Tree) -> None:
+    code = (
+        "import multiprocessing as mp\n"
+        "if __name__ == '__main__':\n"
+        "    with mp.Pool(2) as pool:\n"
+        "        print(pool.map(abs, [-1, -2]), mp.Lock().acquire())\n"
+    )
+    (tree.ws / "mp.py").write_text(code)
+    r = run(policy(WW, tree.ws), [sys.executable, "mp.py"], tree.ws)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[1, 2] True"
 
 
 def test_network_with_network_access(tree: Tree) -> None:

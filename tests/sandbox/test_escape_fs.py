@@ -177,15 +177,33 @@ def test_tmpdir_when_excluded(tree: Tree, tmp_path: Path) -> None:
     assert not (tmpdir / "f").exists()
 
 
-@pytest.mark.parametrize("mode", [RO, WW])
-def test_dev_shm(tree: Tree, mode: SandboxMode) -> None:
+def test_dev_shm_read_only(tree: Tree) -> None:
     target = Path("/dev/shm") / f"pycodex-escape-{uuid.uuid4().hex}"
     try:
-        r = sh(policy(mode, tree.ws, tmp=True), f"echo x > {target}", tree.ws)
+        r = sh(policy(RO, tree.ws, tmp=True), f"echo x > {target}", tree.ws)
         assert r.returncode != 0
         assert not target.exists()
     finally:
         target.unlink(missing_ok=True)
+
+
+def test_dev_shm_workspace_write_is_private(tree: Tree) -> None:
+    """Writable inside (its own tmpfs, for POSIX semaphores), never the host's /dev/shm."""
+    target = Path("/dev/shm") / f"pycodex-escape-{uuid.uuid4().hex}"
+    host_file = Path("/dev/shm") / f"pycodex-host-{uuid.uuid4().hex}"
+    host_file.write_text("host\n")
+    try:
+        r = sh(
+            policy(WW, tree.ws, tmp=True),
+            f"echo x > {target} && cat {target}; echo pwned > {host_file}; rm -f {host_file}",
+            tree.ws,
+        )
+        assert r.stdout.startswith("x\n")
+        assert not target.exists()
+        assert host_file.read_text() == "host\n"
+    finally:
+        target.unlink(missing_ok=True)
+        host_file.unlink(missing_ok=True)
 
 
 def test_read_only_mode_writes_nothing_in_workspace(tree: Tree) -> None:

@@ -93,15 +93,6 @@ def test_landlock_rights_per_abi() -> None:
     assert landlock.fs_rights(7) == (1 << 16) - 1
 
 
-def test_ruleset_is_cached(tmp_path: Path) -> None:
-    require_sandbox()
-    abi = landlock.abi_version()
-    rules = landlock.Rules((str(tmp_path),), network=False)
-    fd = landlock.cached_ruleset(abi, rules)
-    assert landlock.cached_ruleset(abi, rules) == fd
-    assert str(Path(f"/proc/self/fd/{fd}").readlink()) == "anon_inode:[landlock-ruleset]"
-
-
 def test_a_workspace_made_again_is_writable_again(tree: Tree) -> None:
     require_sandbox()
     pol = policy(WW, tree.ws)

@@ -56,6 +56,8 @@ SECUREBITS_LOCKED_DOWN = 0b1110_1111
 # unshare / clone flags and mount flags
 CLONE_NEWNS = 0x0002_0000
 CLONE_NEWUSER = 0x1000_0000
+MS_NOSUID = 2
+MS_NODEV = 4
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
@@ -112,8 +114,14 @@ def unshare(flags: int) -> None:
         raise _fail("unshare")
 
 
-def mount(source: bytes | None, target: bytes, flags: int) -> None:
-    if _mount(source, target, None, flags, None) < 0:
+def mount(
+    source: bytes | None,
+    target: bytes,
+    flags: int,
+    fstype: bytes | None = None,
+    data: bytes | None = None,
+) -> None:
+    if _mount(source, target, fstype, flags, data) < 0:
         raise _fail(f"mount {target.decode(errors='replace')}")
 
 

@@ -1,12 +1,13 @@
 """Landlock rulesets: the file-system half of the Linux sandbox (plus TCP and scopes).
 
-The parent builds one ruleset fd per distinct set of roots (cached for the life of the
-process: a session has one or two) and the child only calls ``landlock_restrict_self`` on it.
-Rights handled are every right the running kernel's ABI knows, so nothing new is silently
-allowed:
+The child builds its ruleset after its mounts (``/dev/shm`` is a fresh tmpfs by then, and a
+root removed and made again since the last command is the new directory), then restricts
+itself; about 0.2 ms. Rights handled are every right the running kernel's ABI knows, so
+nothing new is silently allowed:
 
 - ``/``: read files, list directories, execute (read anything);
 - each writable root: every file-system right (incl. REFER for renames inside, TRUNCATE);
+- workspace-write: ``/dev/shm``, which is the sandbox's own tmpfs (see ``namespaces``);
 - a few devices commands need (``/dev/null``, ``/dev/zero``, ``/dev/tty``, ptys) for
   read/write and device ioctls — other device ioctls are denied (ABI 5);
 - network off and ABI >= 4: TCP bind/connect handled with no port allowed;
@@ -18,12 +19,10 @@ any process outside the domain, and any mount change by a sandboxed process.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import stat
 import struct
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,44 +132,6 @@ def create_ruleset(abi: int, rules: Rules) -> int:
         os.close(fd)
         raise
     return fd
-
-
-_cache: dict[tuple[int, Rules, tuple[tuple[int, int], ...]], int] = {}
-_cache_lock = threading.Lock()
-
-
-def _identity(paths: Iterable[str]) -> tuple[tuple[int, int], ...]:
-    out = []
-    for p in paths:
-        try:
-            st = Path(p).stat()
-        except OSError:
-            out.append((-1, -1))
-        else:
-            out.append((st.st_dev, st.st_ino))
-    return tuple(out)
-
-
-def cached_ruleset(abi: int, rules: Rules) -> int:
-    """The ruleset fd for ``rules``, built once per process (children only read it).
-
-    Rules hold the directories they were made for, not their names: a root removed and made
-    again is a new directory, so the key includes each root's device and inode."""
-    key = (abi, rules, _identity(rules.writable_roots))
-    with _cache_lock:
-        fd = _cache.get(key)
-        if fd is None:
-            fd = _cache[key] = create_ruleset(abi, rules)
-        return fd
-
-
-def clear_cache() -> None:
-    """Close every cached ruleset (tests; after a fork that will not spawn)."""
-    with _cache_lock:
-        for fd in _cache.values():
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        _cache.clear()
 
 
 def restrict_self(ruleset_fd: int) -> None:

@@ -1,10 +1,10 @@
 """The Linux sandbox: Landlock + seccomp + a mount namespace, applied in ``preexec_fn``.
 
 Launch mechanism, measured (``bench/sandbox_bench.py``): the parent prepares everything that
-allocates or reads files — the Landlock ruleset fd (cached per set of roots), the BPF program,
-the mount plan, the capability buffer — and the forked child runs only a fixed list of
-syscalls before ``execve``: unshare + mounts; a PID namespace only where Landlock cannot scope
-signals (see ``pidns``); capability drop; no_new_privs; ``landlock_restrict_self``; seccomp.
+allocates or reads configuration — the BPF program, the mount plan, the Landlock rules, the
+capability buffer — and the forked child runs a fixed list of syscalls before ``execve``:
+unshare + mounts; a PID namespace only where Landlock cannot scope signals (see ``pidns``);
+capability drop; no_new_privs; Landlock ruleset + ``landlock_restrict_self``; seccomp.
 No extra program is executed, so the overhead over a plain spawn is the ``fork`` that
 ``preexec_fn`` forces instead of ``vfork`` (~1 ms here: page-table copy and copy-on-write
 faults) plus the namespace setup and teardown (~0.5 ms). A re-exec wrapper
@@ -50,7 +50,8 @@ class ChildPlan:
 
     mounts: namespaces.MountPlan
     caps: namespaces.CapDrop
-    ruleset_fd: int
+    abi: int
+    rules: landlock.Rules
     fprog: ctypes.Array[ctypes.c_char]
     insns: ctypes.Array[ctypes.c_char]  # what ``fprog`` points at
     pid_namespace: bool
@@ -70,7 +71,9 @@ def _child_setup(p: ChildPlan) -> None:
         step = "no_new_privs"
         sys_.prctl(sys_.PR_SET_NO_NEW_PRIVS, 1)
         step = "landlock_restrict_self"
-        landlock.restrict_self(p.ruleset_fd)
+        ruleset = landlock.create_ruleset(p.abi, p.rules)
+        landlock.restrict_self(ruleset)
+        os.close(ruleset)
         step = "seccomp"
         seccomp.install(p.fprog)
     except OSError as exc:
@@ -93,13 +96,14 @@ def build_preexec(
 
     ``pid_namespace``: scope signals with a PID namespace (default: only when Landlock cannot,
     ABI < 6; see ``pidns``). ``exit_after``: exit 0 once confined (the support probe)."""
-    rules = landlock.Rules(writable_roots, network)
-    ruleset_fd = landlock.cached_ruleset(support.abi, rules)
+    shm = bool(writable_roots)  # workspace-write
+    rules = landlock.Rules((*writable_roots, namespaces.SHM) if shm else (), network)
     fprog, insns = _fprog(support.arch, network)
     plan = ChildPlan(
-        mounts=namespaces.plan(writable_roots, cwd),
+        mounts=namespaces.plan(writable_roots, cwd, private_shm=shm),
         caps=namespaces.cap_drop(),
-        ruleset_fd=ruleset_fd,
+        abi=support.abi,
+        rules=rules,
         fprog=fprog,
         insns=insns,
         pid_namespace=support.abi < SIGNAL_SCOPE_ABI if pid_namespace is None else pid_namespace,

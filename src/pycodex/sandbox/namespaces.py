@@ -9,7 +9,9 @@ both with mount flags, which apply to root too:
    outside the roots fail with ``EROFS``;
 2. each writable root is bind-mounted on itself first and made writable again;
 3. each ``ROOT/.git`` is bind-mounted on itself read-only (writes fail with ``EROFS``; renaming
-   or deleting the mount point fails with ``EBUSY``).
+   or deleting the mount point fails with ``EBUSY``);
+4. workspace-write: a fresh tmpfs on ``/dev/shm``, so POSIX shared memory and semaphores
+   (Python's ``multiprocessing``) work while the host's ``/dev/shm`` stays untouched.
 
 As root we already hold ``CAP_SYS_ADMIN`` and only unshare the mount namespace; any other user
 first unshares a user namespace mapping its own uid and gid. Then every capability goes: the
@@ -35,12 +37,16 @@ class MountPlan:
     writable: tuple[bytes, ...]  # real paths, bind-mounted writable
     read_only: tuple[bytes, ...]  # ``.git`` entries under writable roots
     cwd: bytes  # re-entered after the mounts so relative paths see the new tree
+    private_shm: bool  # a fresh tmpfs on /dev/shm
     user_ns: bool  # not root: a user namespace gives the mount rights
     uid: int
     gid: int
 
 
-def plan(writable_roots: tuple[str, ...], cwd: str) -> MountPlan:
+SHM = "/dev/shm"
+
+
+def plan(writable_roots: tuple[str, ...], cwd: str, *, private_shm: bool) -> MountPlan:
     gits = []
     for root in writable_roots:
         git = Path(root, ".git")
@@ -51,6 +57,7 @@ def plan(writable_roots: tuple[str, ...], cwd: str) -> MountPlan:
         writable=tuple(os.fsencode(r) for r in writable_roots),
         read_only=tuple(gits),
         cwd=os.fsencode(cwd),
+        private_shm=private_shm and Path(SHM).is_dir(),
         user_ns=os.geteuid() != 0,
         uid=os.geteuid(),
         gid=os.getegid(),
@@ -89,6 +96,9 @@ def apply(p: MountPlan) -> None:
     for git in p.read_only:
         sys_.mount(git, git, sys_.MS_BIND | sys_.MS_REC)
         sys_.mount_setattr(git, _RDONLY, sys_.AT_RECURSIVE)
+    if p.private_shm:
+        flags = sys_.MS_NOSUID | sys_.MS_NODEV
+        sys_.mount(b"tmpfs", SHM.encode(), flags, b"tmpfs", b"mode=1777")
     os.chdir(p.cwd)
 
 
