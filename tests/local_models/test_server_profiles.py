@@ -234,12 +234,13 @@ def test_reported_usage_is_not_marked_estimated(server_factory: Any) -> None:
 
 
 def test_empty_200_body_is_retried_then_reported(server_factory: Any) -> None:
-    server = server_factory("openai", Fault.empty_body(), Fault.empty_body(), Fault.empty_body())
+    server = server_factory("openai", *[Fault.empty_body()] * 5)
     sleeps = Sleeps()
-    with pytest.raises(StreamDisconnected, match=EMPTY_BODY):
-        run(provider(server), sleeps=sleeps)
-    assert len(server.model_requests) == 3  # 1 + stream_max_retries (2)
+    with pytest.raises(StreamDisconnected, match=EMPTY_BODY) as err:
+        run(provider(server, stream_max_retries=10), sleeps=sleeps)
+    assert len(server.model_requests) == 3  # a small budget of its own: 1 + 2 retries
     assert len(sleeps.delays) == 2
+    assert "larger than their context" in str(err.value)
 
 
 def test_empty_200_body_then_a_good_answer(server_factory: Any) -> None:
@@ -303,7 +304,7 @@ def test_omit_sends_no_tool_choice_on_the_responses_wire(model_server: ScriptedM
 # --- 500 with a traceback ------------------------------------------------------------
 
 
-def test_the_emulated_python_server_answers_a_bad_request_with_a_traceback(
+def test_the_emulated_python_server_answers_a_bad_request_like_the_real_one(
     server_factory: Any,
 ) -> None:
     import urllib.request
@@ -316,7 +317,40 @@ def test_the_emulated_python_server_answers_a_bad_request_with_a_traceback(
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(req, timeout=10)
     assert info.value.code == 500
-    assert b"Traceback (most recent call last)" in info.value.read()
+    message = json.loads(info.value.read())["error"]["message"]
+    assert "validation errors" in message and 'File "' in message
+
+
+# Captured from llama-cpp-python 0.3.36 (`python -m llama_cpp.server`) for a message with
+# role "developer" (two of its seven validation errors kept).
+LLAMA_CPP_PYTHON_500 = {
+    "error": {
+        "message": "7 validation errors:\n  {'type': 'literal_error', 'loc': ('body', "
+        "'messages', 0, 'ChatCompletionRequestSystemMessage', 'role'), 'msg': \"Input should "
+        "be 'system'\", 'input': 'developer', 'ctx': {'expected': \"'system'\"}}\n  {'type': "
+        "'missing', 'loc': ('body', 'messages', 0, 'ChatCompletionRequestFunctionMessage', "
+        "'name'), 'msg': 'Field required', 'input': {'role': 'developer', 'content': 'hi'}}"
+        '\n\n  File "/srv/llama_cpp/server/app.py", line 376, in create_chat_completion\n'
+        "    POST /v1/chat/completions",
+        "type": "internal_server_error",
+        "param": None,
+        "code": None,
+    }
+}
+
+
+def test_llama_cpp_python_validation_500_is_not_retried(server_factory: Any) -> None:
+    server = server_factory(
+        "openai", Fault.http_status(500, body=LLAMA_CPP_PYTHON_500), Turn(text="no")
+    )
+    sleeps = Sleeps()
+    with pytest.raises(ProviderHttpError) as err:
+        run(provider(server), sleeps=sleeps)
+    assert len(server.model_requests) == 1 and sleeps.delays == []
+    message = str(err.value)
+    assert message.startswith("unexpected status 500: 7 validation errors: {'type'")
+    assert "File " not in message and "POST /v1" not in message
+    assert len(message) < 340
 
 
 TRACEBACK = (

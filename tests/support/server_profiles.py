@@ -40,7 +40,7 @@ class ServerProfile:
     system_first_only: bool = False  # a system message after the first message -> error
     reject_invalid_tool_arguments: bool = False  # history arguments not a JSON object -> error
     tool_choice_auto_error: bool = False  # "tool_choice": "auto" -> 400 (vLLM default)
-    errors_as_traceback: bool = False  # validation errors as 500 + traceback text
+    errors_as_traceback: bool = False  # validation errors as 500 + a stack frame (llama-cpp-python)
     # --- tool behaviour -------------------------------------------------------------
     tools_need_tool_choice: bool = False  # tool calls only with tool_choice auto/required
     tool_calls_as_text: str | None = None  # "tool_call" | "function" | "fenced" | "bare"
@@ -128,18 +128,6 @@ def resolve(profile: str | ServerProfile | None) -> ServerProfile:
 # --- request validation ------------------------------------------------------------
 
 
-TRACEBACK = """\
-Traceback (most recent call last):
-  File "/usr/lib/python3.11/site-packages/uvicorn/protocols/http/h11_impl.py", line 403, in run_asgi
-    result = await app(  # type: ignore[func-returns-value]
-  File "/usr/lib/python3.11/site-packages/fastapi/routing.py", line 315, in app
-    raw_response = await run_endpoint_function(
-  File "/usr/lib/python3.11/site-packages/llama_cpp/server/app.py", line 513, in create_chat
-    body = CreateChatCompletionRequest(**raw)
-{exception}
-"""
-
-
 @dataclass(frozen=True)
 class Rejection:
     status: int
@@ -147,10 +135,25 @@ class Rejection:
     content_type: str
 
 
+# What llama-cpp-python 0.3.x really answers to a request its pydantic model refuses
+# (captured against `python -m llama_cpp.server`): a 500 whose JSON message is the
+# validation errors followed by a stack frame.
+LLAMA_CPP_PYTHON_FRAME = (
+    '\n\n  File "/usr/lib/python3.11/site-packages/llama_cpp/server/app.py", line 376, '
+    "in create_chat_completion\n    POST /v1/chat/completions"
+)
+
+
 def _reject(profile: ServerProfile, status: int, message: str, exception: str) -> Rejection:
     if profile.errors_as_traceback:
-        text = TRACEBACK.format(exception=exception)
-        return Rejection(500, text.encode(), "text/plain; charset=utf-8")
+        detail = exception.split(": ", 1)[-1]
+        error = {
+            "message": f"1 validation errors:\n  {detail!r}{LLAMA_CPP_PYTHON_FRAME}",
+            "type": "internal_server_error",
+            "param": None,
+            "code": None,
+        }
+        return Rejection(500, json.dumps({"error": error}).encode(), "application/json")
     body = {"error": {"code": status, "message": message, "type": "invalid_request_error"}}
     return Rejection(status, json.dumps(body).encode(), "application/json")
 

@@ -71,6 +71,21 @@ from pycodex.protocol.policy import WireApi
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 EMPTY_BODY = "the server answered 200 with an empty body"
+# Local servers answer 200 and nothing when the request fails after the headers went out
+# (llama-cpp-python does for a prompt larger than its context): a retry rarely helps.
+EMPTY_BODY_RETRIES = 2
+EMPTY_BODY_HINT = (
+    " (local servers do this when the prompt is larger than their context: try a model "
+    'with a larger context, model_instructions_profile = "compact", or /compact)'
+)
+
+
+def _empty_body() -> StreamDisconnected:
+    exc = StreamDisconnected(EMPTY_BODY + EMPTY_BODY_HINT)
+    exc.max_retries = EMPTY_BODY_RETRIES  # type: ignore[attr-defined]
+    return exc
+
+
 CONNECT_TIMEOUT_SECONDS = 30.0
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -257,7 +272,11 @@ class HttpModelClient:
                     retry_after = exc.retry_after if isinstance(exc, ProviderHttpError) else None
                 else:
                     stream_retries += 1
-                    attempt, budget = stream_retries, self.provider.stream_max_retries
+                    attempt = stream_retries
+                    budget = min(
+                        self.provider.stream_max_retries,
+                        getattr(exc, "max_retries", self.provider.stream_max_retries),
+                    )
                 if attempt > budget:
                     raise
                 delay = self._backoff.delay(attempt, retry_after)
@@ -331,7 +350,7 @@ class HttpModelClient:
                 events = sse.finish() if chunk is None else sse.feed(chunk)
                 live = [e for sse_event in events for e in parser.feed(sse_event)]
             if not received and not parser.done:
-                raise StreamDisconnected(EMPTY_BODY)
+                raise _empty_body()
             held.extend(parser.finish())  # raises StreamDisconnected when incomplete
         finally:
             resp.close()
@@ -353,7 +372,7 @@ class HttpModelClient:
             return []
         raw = await resp.read()
         if not raw.strip():
-            raise StreamDisconnected(EMPTY_BODY)
+            raise _empty_body()
         try:
             data = json.loads(raw)
         except ValueError:

@@ -90,6 +90,24 @@ def looks_like_request_error(body: str) -> bool:
     return bool(_VALIDATION.search(body))
 
 
+def _without_frames(lines: list[str]) -> list[str]:
+    """Drop ``Traceback…`` headers, ``File "…", line N`` frames and the source line after
+    each (llama-cpp-python appends a frame to its validation messages)."""
+    out: list[str] = []
+    skip_next = False
+    for line in lines:
+        if skip_next:
+            skip_next = False
+            continue
+        if line.startswith("Traceback (most recent call last)"):
+            continue
+        if re.match(r'^File ".+", line \d+', line):
+            skip_next = True
+            continue
+        out.append(line)
+    return out or lines[-1:]
+
+
 def shorten_error(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     """One readable line from an error body: a traceback's final exception (what failed,
     with its detail lines), else the JSON ``message``, else the text; whitespace folded, capped."""
@@ -106,6 +124,6 @@ def shorten_error(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     if is_traceback(text):
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         starts = [i for i, ln in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception)\b", ln)]
-        text = " ".join(lines[starts[-1] :]) if starts else lines[-1]
+        text = " ".join(lines[starts[-1] :]) if starts else " ".join(_without_frames(lines))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
