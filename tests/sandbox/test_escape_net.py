@@ -215,6 +215,19 @@ def test_abstract_unix_socket_outside(tree: Tree, network: bool) -> None:
         assert not lst.reached()
 
 
+def test_abstract_unix_server_inside(tree: Tree) -> None:
+    """A name an outside client trusts (a display, a bus) cannot be squatted from inside."""
+    code = "import socket\ns = socket.socket(socket.AF_UNIX)\ns.bind(b'\\0pycodex-squat')\n"
+    r = py(policy(WW, tree.ws), code, tree.ws)
+    assert "PermissionError" in r.stderr
+    probe = socket.socket(socket.AF_UNIX)
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            probe.connect(b"\0pycodex-squat")
+    finally:
+        probe.close()
+
+
 def test_unix_datagram_to_outside_path(tree: Tree) -> None:
     path = tree.out / "log.sock"
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -6,6 +6,7 @@ import errno
 import os
 import platform
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -75,6 +76,34 @@ def test_kill_outside(tree: Tree) -> None:
         r = py(policy(RO, tree.ws), f"import os\nos.kill({proc.pid}, 9)", tree.ws)
         assert "PermissionError" in r.stderr
         assert proc.poll() is None
+
+
+_RECEIVER = """
+import signal
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGWINCH})
+print("ready", flush=True)
+while True:
+    print(signal.sigwaitinfo({signal.SIGWINCH}).si_pid, flush=True)
+"""
+
+
+def test_broadcast_signal_reaches_nothing_outside(tree: Tree) -> None:
+    """``kill(-1)`` and a direct ``kill`` with SIGWINCH (ignored by default, so a broken
+    sandbox harms nothing). The receiver reports each sender: the first one it sees must be
+    this test, which signals it after the sandboxed command has exited."""
+    receiver = subprocess.Popen([PY, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert receiver.stdout is not None
+        assert receiver.stdout.readline() == "ready\n"
+        r = sh(policy(WW, tree.ws), f"kill -WINCH -1; kill -WINCH {receiver.pid}", tree.ws)
+        assert "Operation not permitted" in r.stderr
+        os.kill(receiver.pid, signal.SIGWINCH)
+        assert receiver.stdout.readline() == f"{os.getpid()}\n"
+    finally:
+        receiver.kill()
+        receiver.wait(timeout=10)
+        if receiver.stdout is not None:
+            receiver.stdout.close()
 
 
 def test_kill_own_children_still_works(tree: Tree) -> None:

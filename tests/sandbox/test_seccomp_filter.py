@@ -60,6 +60,8 @@ def test_decisions(arch_name: str) -> None:
         assert evaluate(off, nr["socket"], a, (family, 1)) == EPERM
         assert evaluate(on, nr["socket"], a, (family, 1)) == ALLOW
     assert evaluate(off, nr["connect"], a) == EPERM
+    assert evaluate(off, nr["bind"], a) == EPERM
+    assert evaluate(on, nr["bind"], a) == ALLOW
     assert evaluate(on, nr["connect"], a) == ALLOW
     # network on: no unix-socket clients (daemons' sockets), socket pairs still
     assert evaluate(on, nr["socket"], a, (1, 1)) == EPERM

@@ -21,7 +21,9 @@ host — and Landlock (ABI <= 7) has no right for connecting to one, nor can a f
 path given to ``connect``. So a sandboxed command is never a unix-socket client:
 
 - network off (read-only; workspace-write without ``network_access``): ``socket`` only for
-  ``AF_UNIX`` stream/seqpacket, and ``connect`` refused on every socket;
+  ``AF_UNIX`` stream/seqpacket, ``connect`` refused on every socket, and ``bind`` too (a
+  server nothing inside can reach could only wait for outside clients under a name they
+  trust, like an abstract ``@/tmp/.X11-unix/X0``);
 - network on: ``socket`` for every family except ``AF_UNIX``, so ``connect`` can be allowed.
 
 Socket pairs and inherited sockets keep working in both.
@@ -94,6 +96,7 @@ ARCHES = {
             "ioctl": 16,
             "socket": 41,
             "connect": 42,
+            "bind": 49,
             "socketpair": 53,
             "clone": 56,
             "pivot_root": 155,
@@ -124,6 +127,7 @@ ARCHES = {
             "unshare": 97,
             "socket": 198,
             "socketpair": 199,
+            "bind": 200,
             "connect": 203,
             "add_key": 217,
             "request_key": 218,
@@ -217,6 +221,7 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
     else:
         p += [
             (_JEQ_K, "deny", None, nr["connect"]),
+            (_JEQ_K, "deny", None, nr["bind"]),
             (_JEQ_K, "unix_only", None, nr["socket"]),
         ]
     p += [
