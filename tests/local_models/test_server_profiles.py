@@ -477,3 +477,16 @@ def test_real_tool_calls_win_over_text_ones(server_factory: Any) -> None:
     got = items(run(provider(server, text_tool_calls=True)))
     calls = [i for i in got if isinstance(i, FunctionCallItem)]
     assert [json.loads(c.arguments) for c in calls] == [LS]
+
+
+def test_text_tool_calls_on_the_responses_wire(model_server: ScriptedModelServer) -> None:
+    text = (
+        'Sure.\n<tool_call>{"name": "shell", "arguments": {"command": ["ls", "-la"]}}</tool_call>'
+    )
+    model_server.push(Turn(text=text))
+    prov = provider(model_server, wire_api=WireApi.RESPONSES, text_tool_calls=True)
+    events = run(prov)
+    got = items(events)
+    assert [type(i).__name__ for i in got] == ["MessageItem", "FunctionCallItem"]
+    assert got[0].text == "Sure." and json.loads(got[1].arguments) == LS
+    assert shown(events).strip() == "Sure."

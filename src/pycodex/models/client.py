@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -50,6 +49,7 @@ from pycodex.models.http import HttpResponse, open_request
 from pycodex.models.retry import Backoff, parse_retry_after
 from pycodex.models.sse import SseEvent, SseParser
 from pycodex.models.text_tool_calls import TextToolCallFilter, ToolSchemas
+from pycodex.models.text_tool_items import convert_text_calls
 from pycodex.models.tolerance import (
     TRACEBACK_RETRIES,
     does_not_fit_message,
@@ -66,7 +66,6 @@ from pycodex.protocol.errors import (
     ProviderHttpError,
     StreamDisconnected,
 )
-from pycodex.protocol.items import FunctionCallItem, MessageItem, ResponseItem, assistant_message
 from pycodex.protocol.policy import WireApi
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -356,7 +355,7 @@ class HttpModelClient:
             resp.close()
             await chunks.aclose()
         if text_calls is not None:
-            rest, held = _convert_text_calls(text_calls, held)
+            rest, held = convert_text_calls(text_calls, held)
             if rest:
                 yield OutputTextDelta(rest)
         for event in held:
@@ -391,41 +390,6 @@ class HttpModelClient:
         events = parser.feed(SseEvent("message", json.dumps(synthetic)))
         parser.done = True
         return events
-
-
-def _convert_text_calls(
-    text_calls: TextToolCallFilter, held: list[ModelEvent]
-) -> tuple[str, list[ModelEvent]]:
-    """Replace the assistant message by its text without calls, plus the calls as items;
-    only when the response has no real tool call (a model that did both is not doubled)."""
-    items: list[ResponseItem] = [e.item for e in held if isinstance(e, OutputItemDone)]
-    if any(isinstance(i, FunctionCallItem) for i in items):
-        return text_calls.flush_raw(), held
-    rest, calls = text_calls.finish()
-    if not calls:
-        return rest, held
-    out: list[ModelEvent] = []
-    for event in held:
-        item = event.item if isinstance(event, OutputItemDone) else None
-        if isinstance(item, MessageItem) and item.role == "assistant":
-            shown = _shown_text(item.text, text_calls)
-            if shown:
-                out.append(OutputItemDone(assistant_message(shown, item.id)))
-            out.extend(
-                OutputItemDone(
-                    FunctionCallItem(f"call_text_{os.urandom(8).hex()}", c.name, c.arguments)
-                )
-                for c in calls
-            )
-            continue
-        out.append(event)
-    return rest, out
-
-
-def _shown_text(text: str, text_calls: TextToolCallFilter) -> str:
-    from pycodex.models.text_tool_calls import extract_text_tool_calls
-
-    return extract_text_tool_calls(text, text_calls.tools)[0]
 
 
 def create_model_client(
