@@ -1,6 +1,6 @@
 """Approvals beyond one call: what "for the session" remembers, interrupts and stale answers
-while a question is open, the sandboxed patch writer, and a real front end (exec's loop)
-answering a core that asks.
+while a question is open, the sandboxed patch writer, MCP tool calls under ``untrusted``
+(the real demo server), and a real front end (exec's loop) answering a core that asks.
 """
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pycodex.config.schema import Config, SandboxWorkspaceWrite
+from pycodex.config.schema import Config, McpServerConfig, SandboxWorkspaceWrite
 from pycodex.core.approval_policy import (
     DENIAL_MARKERS,
     EXEC_REJECTED,
@@ -22,6 +23,7 @@ from pycodex.core.approval_policy import (
     RETRY_REASON,
 )
 from pycodex.core.codex import Codex
+from pycodex.core.tools.mcp import REJECTED as MCP_REJECTED
 from pycodex.frontends.headless.run import CoreHandle, ExecRequest, run_exec
 from pycodex.models.scripted import ScriptedModelClient, function_call, reply, shell_call
 from pycodex.protocol.events import (
@@ -29,14 +31,26 @@ from pycodex.protocol.events import (
     BackgroundEvent,
     EventMsg,
     ExecApprovalRequest,
+    McpToolCallBegin,
     PatchApplyBegin,
+    ShutdownComplete,
     TaskComplete,
     TurnAborted,
 )
-from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval, UserInput
+from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval, Shutdown, UserInput
 from pycodex.protocol.policy import AskForApproval, ReviewDecision, SandboxMode
-from tests.core.harness import ENV, calls_all_answered, make_config, next_msg, outputs, run, start
+from tests.core.harness import (
+    ENV,
+    calls_all_answered,
+    make_config,
+    next_msg,
+    outputs,
+    run,
+    start,
+    until,
+)
 from tests.core.test_approvals_e2e import needs_sandbox
+from tests.mcp_client.conftest import demo_command
 
 APPROVE, SESSION = ReviewDecision.APPROVED, ReviewDecision.APPROVED_FOR_SESSION
 DENY = ReviewDecision.DENIED
@@ -254,3 +268,38 @@ def test_exec_front_end_denies_every_question_of_a_real_core_instead_of_hanging(
     seen = outputs(model.prompts[-1])
     assert seen == {"c1": EXEC_REJECTED, "p1": PATCH_REJECTED}
     assert not (config.cwd / "marker").exists() and not (config.cwd / "p.txt").exists()
+
+
+@pytest.mark.parametrize("policy", [AskForApproval.UNTRUSTED, AskForApproval.ON_REQUEST])
+def test_untrusted_asks_before_an_mcp_tool_call(tmp_path: Path, policy: AskForApproval) -> None:
+    command, args = demo_command()
+    servers = {"demo": McpServerConfig(name="demo", command=command, args=args)}
+    config = replace(_config(tmp_path, policy, SandboxMode.READ_ONLY), mcp_servers=servers)
+    add = '{"a": 1, "b": 2}'
+    steps = [
+        function_call("demo__add", add, call_id="m1"),  # denied
+        function_call("demo__add", add, call_id="m2"),  # approved for the session
+        function_call("demo__add", add, call_id="m3"),  # that exact call: not asked again
+        reply("done"),
+    ]
+    asks = policy is AskForApproval.UNTRUSTED
+    decisions = {"m1": DENY, "m2": SESSION} if asks else {}
+
+    async def scenario() -> tuple[list[EventMsg], ScriptedModelClient]:
+        codex, model = await start(config, steps)
+        events = await answer(codex, "add", decisions)
+        await codex.submit(Shutdown())
+        await until(codex, ShutdownComplete)
+        return events, model
+
+    events, model = run(scenario)
+    requests = [m for m in events if isinstance(m, ExecApprovalRequest)]
+    assert [r.call_id for r in requests] == (["m1", "m2"] if asks else [])
+    for request in requests:
+        assert request.command == ("mcp", "demo", "add", '{"a": 1, "b": 2}')
+        assert request.reason == "MCP tool call: `add` of the server `demo`"
+    seen = outputs(model.prompts[-1])
+    assert seen["m1"] == (MCP_REJECTED if asks else seen["m3"])
+    assert seen["m2"] == seen["m3"] and seen["m3"].startswith("3")
+    called = [m.call_id for m in events if isinstance(m, McpToolCallBegin)]
+    assert called == (["m2", "m3"] if asks else ["m1", "m2", "m3"])

@@ -41,6 +41,8 @@ class ApprovalBroker:
         self._pending: dict[str, asyncio.Future[ReviewDecision]] = {}
         self.approved_commands: frozenset[tuple[str, ...]] = frozenset()
         self.approved_patch_paths: frozenset[Path] = frozenset()
+        self.approved_mcp_calls: frozenset[tuple[str, ...]] = frozenset()  # kept apart from
+        # commands, so approving an MCP call never approves a program of the same argv
 
     async def request(
         self, call_id: str, event: EventMsg, emit: Callable[[EventMsg], None]
@@ -71,6 +73,10 @@ class ApprovalBroker:
     def remember_patch_paths(self, paths: Iterable[Path]) -> None:
         """ "Approve for the session" of a patch: later patches to these paths are applied."""
         self.approved_patch_paths = self.approved_patch_paths | frozenset(paths)
+
+    def remember_mcp_call(self, call: Sequence[str]) -> None:
+        """ "Approve for the session" of an MCP tool call (server, tool, arguments)."""
+        self.approved_mcp_calls = self.approved_mcp_calls | {tuple(call)}
 
     def resolve(self, call_id: str, decision: ReviewDecision) -> bool:
         """Answer a pending request; False when nothing waits for ``call_id``."""

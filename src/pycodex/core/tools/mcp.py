@@ -11,14 +11,22 @@ output: a failure is text it can read (results.py), never an exception.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from pycodex.core.approval_policy import Refused
 from pycodex.core.tools.context import McpTools, ToolContext
 from pycodex.mcp_client.records import McpTool
 from pycodex.models.base import FunctionTool
-from pycodex.protocol.events import McpInvocation, McpToolCallBegin, McpToolCallEnd
+from pycodex.protocol.events import (
+    ExecApprovalRequest,
+    McpInvocation,
+    McpToolCallBegin,
+    McpToolCallEnd,
+)
+from pycodex.protocol.policy import AskForApproval
 
 ABORTED = "aborted by user"
 REJECTED = "MCP tool call rejected by user"
@@ -40,13 +48,32 @@ def mcp_function_tools(tools: Sequence[McpTool]) -> tuple[FunctionTool, ...]:
 async def mcp_call_approved(ctx: ToolContext, call_id: str, invocation: McpInvocation) -> bool:
     """APPROVAL CALL POINT for MCP tool calls (issue 6: under ``untrusted`` they ask).
 
-    An MCP tool can have any side effect, so this is where the approval policy decides.
-    The decision belongs to ``pycodex.core.approval_policy``; until it has a rule for MCP
-    calls, nothing asks (v0.20's behaviour, reference §8). Return False to refuse: the model
-    then gets ``REJECTED`` and no call is made.
+    An MCP tool can have any side effect outside the sandbox, so ``untrusted`` asks before
+    each call (other policies do not: v0.20 never asked, reference §5.1). The question is an
+    ``ExecApprovalRequest`` every front end already answers: its ``command`` is
+    ``mcp_call_argv`` and the reason names the server and tool. "Approve for the session"
+    remembers that exact call (tool and arguments), as for commands. Return False to refuse:
+    the model then gets ``REJECTED`` and no call is made; abort ends the turn.
     """
-    del ctx, call_id, invocation
+    if ctx.approval_policy is not AskForApproval.UNTRUSTED:
+        return True
+    argv = mcp_call_argv(invocation)
+    if argv in ctx.approvals.approved_mcp_calls:
+        return True
+    reason = f"MCP tool call: `{invocation.tool}` of the server `{invocation.server}`"
+    request = ExecApprovalRequest(call_id, argv, str(ctx.cwd), reason)
+    answer = await ctx.approvals.ask(call_id, request, ctx.emit, "exec")
+    if isinstance(answer, Refused):
+        return False
+    if answer.remember:
+        ctx.approvals.remember_mcp_call(argv)
     return True
+
+
+def mcp_call_argv(invocation: McpInvocation) -> tuple[str, ...]:
+    """How an MCP call is shown in an approval request: ``mcp SERVER TOOL ARGS-JSON``."""
+    arguments = json.dumps(invocation.arguments, ensure_ascii=False, sort_keys=True)
+    return ("mcp", invocation.server, invocation.tool, arguments)
 
 
 async def call_mcp_tool(
