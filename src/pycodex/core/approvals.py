@@ -41,8 +41,8 @@ class ApprovalBroker:
         self._pending: dict[str, asyncio.Future[ReviewDecision]] = {}
         self.approved_commands: frozenset[tuple[str, ...]] = frozenset()
         self.approved_patch_paths: frozenset[Path] = frozenset()
-        self.approved_mcp_calls: frozenset[tuple[str, ...]] = frozenset()  # kept apart from
-        # commands, so approving an MCP call never approves a program of the same argv
+        # Kept apart from commands: approving an MCP call never approves a program.
+        self.approved_mcp_calls: frozenset[tuple[str, ...]] = frozenset()
 
     async def request(
         self, call_id: str, event: EventMsg, emit: Callable[[EventMsg], None]
