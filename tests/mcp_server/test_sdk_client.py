@@ -210,10 +210,8 @@ def test_codex_approval_then_codex_reply_round_trip(
     """`codex` under `untrusted` runs `touch approved.txt` (the client accepts), then
     `codex-reply` continues the same session with `touch denied.txt` (the client declines).
 
-    Every approval core asks for must reach the client as exactly one elicitation carrying
-    the codex_* fields, and its answer must decide. Core emits approval requests only once
-    the approval matrix is wired into the shell tool; before that the commands run unasked
-    and no elicitation may be sent: the test checks whichever is true of this core.
+    Every approval core asks for reaches the client as exactly one elicitation carrying
+    the codex_* fields, and its answer decides.
     """
     model_server.push(
         Turn(tool_calls=[ToolCall("shell", {"command": ["touch", "approved.txt"]})]),
@@ -275,22 +273,17 @@ def test_codex_approval_then_codex_reply_round_trip(
         assert params["message"] == (
             f"Allow Codex to run `{' '.join(event['msg']['command'])}` in `{event['msg']['cwd']}`?"
         )
+    # Core asked for both commands; accept ran the first, decline stopped the second.
+    assert [e["msg"]["command"][-1] for e in approval_events] == ["approved.txt", "denied.txt"]
+    assert len(asked) == 2
     assert (repo / "approved.txt").exists()
-    if approval_events:  # core asks: accept ran the command, decline did not
-        assert [e["msg"]["command"][-1] for e in approval_events] == [
-            "approved.txt",
-            "denied.txt",
-        ]
-        assert not (repo / "denied.txt").exists()
-        outputs = [
-            i["output"]
-            for i in (model_server.model_requests[3].body or {})["input"]
-            if i.get("type") == "function_call_output"
-        ]
-        assert "rejected by user" in outputs[-1]
-    else:  # core does not ask yet: nothing may be relayed, both commands ran
-        assert asked == []
-        assert (repo / "denied.txt").exists()
+    assert not (repo / "denied.txt").exists()
+    outputs = [
+        i["output"]
+        for i in (model_server.model_requests[3].body or {})["input"]
+        if i.get("type") == "function_call_output"
+    ]
+    assert "rejected by user" in outputs[-1]
 
 
 def test_several_sessions_at_once_each_with_its_own_core(
@@ -392,3 +385,47 @@ def test_a_cancelled_call_interrupts_its_turn_and_the_session_goes_on(
         if i.get("type") == "function_call_output"
     ]
     assert outputs == ["aborted by user"]
+
+
+def test_patch_approval_is_relayed_with_codex_shaped_changes(
+    model_server: ScriptedModelServer, repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    patch = "*** Begin Patch\n*** Add File: hello.txt\n+hi there\n*** End Patch\n"
+    model_server.push(
+        Turn(tool_calls=[ToolCall("apply_patch", {"input": patch}, "p1")]),
+        Turn(text="added hello.txt"),
+    )
+    seen: list[Any] = []
+
+    async def elicit(context: ClientRequestContext, params: Any) -> types.ElicitResult:
+        seen.append(params)
+        return types.ElicitResult(action="accept", content={"decision": "approved"})
+
+    async def main() -> tuple[types.CallToolResult, Wire]:
+        async with mcp_client(env, repo, stderr=tmp_path / "err", elicitation=elicit) as (
+            session,
+            wire,
+            _,
+        ):
+            result = await call(
+                session,
+                "codex",
+                {
+                    "prompt": "add hello",
+                    "approval-policy": "untrusted",
+                    "sandbox": "workspace-write",
+                },
+            )
+            return result, wire
+
+    result, wire = anyio.run(main)
+    assert text_of(result) == "added hello.txt"
+    [request] = wire.requests("elicitation/create")
+    params = request["params"]
+    assert params["message"] == "Allow Codex to apply proposed code changes?"
+    assert params["codex_elicitation"] == "patch-approval"
+    assert params["codex_call_id"] == "p1"
+    assert params["codex_changes"] == {str(repo / "hello.txt"): {"add": {"content": "hi there\n"}}}
+    assert params["requestedSchema"]["properties"]["decision"]["type"] == "string"
+    assert [p.message for p in seen] == ["Allow Codex to apply proposed code changes?"]
+    assert (repo / "hello.txt").read_text() == "hi there\n"
