@@ -138,19 +138,14 @@ def _ensure_lmstudio(base_url: str | None, model: str, env: Mapping[str, str]) -
 
 
 def _with_local_context_window(config: Config, env: Mapping[str, str]) -> Config:
-    """``model_context_window`` from Ollama's ``/api/show`` when the provider asks for it
-    (``probe_context_window``) and the config does not set one: compaction, the compact
-    prompt and the context warning then use the window the server really has."""
+    """``model_context_window`` from Ollama when the provider asks (``probe_context_window``)."""
     if config.model_context_window is not None or not config.model_provider.probe_context_window:
-        return config
+        return config  # nothing to ask: no event loop, no network
     import asyncio
-    import dataclasses
 
-    from pycodex.models.local import ollama_context_window
+    from pycodex.models.local import with_probed_context_window
 
-    base_url = config.model_provider.base_url or ""
-    window = asyncio.run(ollama_context_window(base_url, config.model, env=env))
-    return dataclasses.replace(config, model_context_window=window) if window else config
+    return asyncio.run(with_probed_context_window(config, env))
 
 
 def _config(args: argparse.Namespace) -> Config:

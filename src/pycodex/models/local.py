@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from pycodex.config.schema import Config
 from pycodex.models.http import open_request
 from pycodex.models.ollama import PROBE_TIMEOUT_SECONDS, host_root
 from pycodex.protocol.errors import ModelError, OssSetupError
@@ -120,3 +122,15 @@ async def ensure_lmstudio_model(
             f"LM Studio at {base_url} has no model `{model}` (available: {have}); "
             "download it in LM Studio (or `lms get`), or pick one with -m"
         )
+
+
+async def with_probed_context_window(config: Config, env: Mapping[str, str]) -> Config:
+    """``config`` with ``model_context_window`` from Ollama's ``/api/show`` when the provider
+    asks for it (``probe_context_window``) and the config sets none; else unchanged. Every
+    front end calls this once before the session, so compaction, the compact prompt and the
+    context warning use the window the server really has."""
+    provider = config.model_provider
+    if config.model_context_window is not None or not provider.probe_context_window:
+        return config
+    window = await ollama_context_window(provider.base_url or "", config.model, env=env)
+    return dataclasses.replace(config, model_context_window=window) if window else config
