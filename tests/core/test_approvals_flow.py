@@ -96,7 +96,6 @@ def _patch(body: str) -> dict[str, Any]:
     return {"input": f"*** Begin Patch\n{body}*** End Patch\n"}
 
 
-@needs_sandbox
 def test_approved_for_session_remembers_that_exact_command_and_runs_it_unsandboxed(
     tmp_path: Path,
 ) -> None:
@@ -120,7 +119,6 @@ def test_approved_for_session_remembers_that_exact_command_and_runs_it_unsandbox
     assert (config.cwd / "a").exists() and not (config.cwd / "b").exists()
 
 
-@needs_sandbox
 def test_patch_approved_for_session_covers_later_patches_to_the_same_paths(
     tmp_path: Path,
 ) -> None:
