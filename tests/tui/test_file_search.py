@@ -178,6 +178,12 @@ def test_ranking(query: str, paths: list[str], best: str) -> None:
     assert results[0].path == best, results
 
 
+def test_newline_in_a_name_is_not_offered() -> None:
+    index = FileIndex(".", paths=["bad\nname.py", "good.py"]).build()
+    assert [m.path for m in index.search("name")] == []
+    assert [m.path for m in index.search("py")] == ["good.py"]
+
+
 def test_positions_point_at_matched_characters() -> None:
     results = FileIndex(".", paths=["src/FileSearch.py", "docs/x.md"]).build().search("FS")
     assert [m.path for m in results] == ["src/FileSearch.py"]

@@ -300,7 +300,9 @@ class FileIndex:
         return list(self._paths)
 
     def _load(self, paths: Iterable[str]) -> None:
-        ordered = sorted(set(paths), key=lambda p: (len(p), p))
+        # A newline in a file name would break the one-line-per-path scans: such (rare,
+        # hostile) names are not offered.
+        ordered = sorted({p for p in paths if "\n" not in p}, key=lambda p: (len(p), p))
         lower = [_lower(p) for p in ordered]
         starts = [p.rfind("/") + 1 for p in ordered]
         base = [low[s:] for low, s in zip(lower, starts, strict=True)]
