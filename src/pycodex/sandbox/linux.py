@@ -62,7 +62,9 @@ def _child_setup(p: ChildPlan) -> None:
     """Runs in the forked child, in this order; see the module docstring."""
     step = "mount namespace"
     try:
-        namespaces.apply(p.mounts)
+        rules = p.rules
+        if namespaces.apply(p.mounts):
+            rules = landlock.Rules((*rules.writable_roots, namespaces.SHM), rules.network)
         if p.pid_namespace:
             step = "pid namespace"
             pidns.enter()
@@ -71,7 +73,7 @@ def _child_setup(p: ChildPlan) -> None:
         step = "no_new_privs"
         sys_.prctl(sys_.PR_SET_NO_NEW_PRIVS, 1)
         step = "landlock_restrict_self"
-        ruleset = landlock.create_ruleset(p.abi, p.rules)
+        ruleset = landlock.create_ruleset(p.abi, rules)
         landlock.restrict_self(ruleset)
         os.close(ruleset)
         step = "seccomp"
@@ -97,7 +99,7 @@ def build_preexec(
     ``pid_namespace``: scope signals with a PID namespace (default: only when Landlock cannot,
     ABI < 6; see ``pidns``). ``exit_after``: exit 0 once confined (the support probe)."""
     shm = bool(writable_roots)  # workspace-write
-    rules = landlock.Rules((*writable_roots, namespaces.SHM) if shm else (), network)
+    rules = landlock.Rules(writable_roots, network)
     fprog, insns = _fprog(support.arch, network)
     plan = ChildPlan(
         mounts=namespaces.plan(writable_roots, cwd, private_shm=shm),

@@ -76,8 +76,10 @@ def _write(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def apply(p: MountPlan) -> None:
-    """Enter a private mount namespace shaped as the module docstring says (child only)."""
+def apply(p: MountPlan) -> bool:
+    """Enter a private mount namespace shaped as the module docstring says (child only).
+
+    Returns whether the private ``/dev/shm`` is in place (only then may Landlock grant it)."""
     if p.user_ns:
         sys_.unshare(sys_.CLONE_NEWUSER | sys_.CLONE_NEWNS)
         _write("/proc/self/setgroups", b"deny")
@@ -96,10 +98,14 @@ def apply(p: MountPlan) -> None:
     for git in p.read_only:
         sys_.mount(git, git, sys_.MS_BIND | sys_.MS_REC)
         sys_.mount_setattr(git, _RDONLY, sys_.AT_RECURSIVE)
+    shm = False
     if p.private_shm:
         flags = sys_.MS_NOSUID | sys_.MS_NODEV
-        sys_.mount(b"tmpfs", SHM.encode(), flags, b"tmpfs", b"mode=1777")
+        with contextlib.suppress(OSError):  # without it, /dev/shm stays read-only
+            sys_.mount(b"tmpfs", SHM.encode(), flags, b"tmpfs", b"mode=1777")
+            shm = True
     os.chdir(p.cwd)
+    return shm
 
 
 @dataclass(frozen=True, slots=True)
