@@ -100,10 +100,6 @@ class ServerConnection:
         self._http_status: str | None = None  # the last HTTP error status, for messages
         self.broken = False  # timed out or lost: replace it before the next call
 
-    @property
-    def alive(self) -> bool:
-        return self._session is not None and not self.broken
-
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> list[JsonObject]:
@@ -158,15 +154,13 @@ class ServerConnection:
                     await self._stop_requested.wait()
             if not ready.done():
                 ready.set_exception(StartupError(self._timeout_message()))
-        except BaseException as exc:
+        except (Exception, BaseExceptionGroup) as exc:
             if not ready.done():
-                ready.set_exception(
-                    StartupError(self._with_stderr(describe(exc)))
-                    if isinstance(exc, Exception | BaseExceptionGroup)
-                    else exc
-                )
-            if not isinstance(exc, Exception | BaseExceptionGroup):
-                raise
+                ready.set_exception(StartupError(self._with_stderr(describe(exc))))
+        except BaseException:  # cancelled (stop() ran out of patience) or exiting
+            if not ready.done():
+                ready.cancel()
+            raise
         finally:
             self._session = None
             self.broken = True
