@@ -110,7 +110,7 @@ def test_servers_start_concurrently() -> None:
     t0 = time.monotonic()
     ready, started = with_manager([demo(f"s{i}", "--startup-delay", "4") for i in range(3)], body)
     assert started == 3
-    assert ready - t0 < 10.5  # one after another: 12 s of delays alone
+    assert ready - t0 < 12.0  # one after another: over 12 s of delays alone
 
 
 def test_a_hung_call_times_out_and_the_server_is_restarted() -> None:
