@@ -20,7 +20,7 @@ from tests.mcp_server.harness import pid_alive
 from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
 
 READ_TIMEOUT_S = 30.0
-INITIALIZE = {
+INITIALIZE: dict[str, Any] = {
     "jsonrpc": "2.0",
     "id": 1,
     "method": "initialize",
@@ -205,3 +205,43 @@ def test_a_signal_stops_the_server_and_kills_running_commands(
     assert rc == status, err.decode()
     assert "Traceback" not in err.decode()
     assert not pid_alive(pid)
+
+
+def test_a_client_without_elicitation_is_not_asked_and_the_command_is_denied(
+    model_server: ScriptedModelServer, repo: Path, env: dict[str, str]
+) -> None:
+    model_server.push(
+        Turn(tool_calls=[ToolCall("shell", {"command": ["touch", "unasked.txt"]})]),
+        Turn(text="it was not allowed"),
+    )
+    server = RawServer(env, repo)
+    server.send({**INITIALIZE, "params": {**INITIALIZE["params"], "capabilities": {}}})
+    server.read_response(1)
+    server.send(INITIALIZED)
+    server.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {
+                "name": "codex",
+                "arguments": {"prompt": "touch it", "approval-policy": "untrusted"},
+            },
+        }
+    )
+    seen: list[dict[str, Any]] = []
+    while True:
+        message = server.read()
+        seen.append(message)
+        if message.get("id") == 2:
+            break
+    assert message["result"]["content"][0]["text"] == "it was not allowed"
+    assert not [m for m in seen if m.get("method") == "elicitation/create"]
+    kinds = [m["params"]["msg"]["type"] for m in seen if m.get("method") == "codex/event"]
+    assert "exec_approval_request" in kinds
+    assert not (repo / "unasked.txt").exists()
+    body = model_server.model_requests[1].body or {}
+    outputs = [i["output"] for i in body["input"] if i.get("type") == "function_call_output"]
+    assert "rejected by user" in outputs[-1]
+    rc, _, _ = server.close_stdin_and_wait()
+    assert rc == 0
