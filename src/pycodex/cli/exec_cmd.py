@@ -128,6 +128,15 @@ def _ensure_oss(base_url: str | None, model: str, env: Mapping[str, str]) -> Non
             sys.stderr.write("\n")
 
 
+def ensure_local_model(config: Config, env: Mapping[str, str]) -> None:
+    """``--oss`` / ``--local-provider``: the selected local server is up and has the model
+    (Ollama: pulled with progress when missing; LM Studio: listed). For every front end."""
+    if config.model_provider_id == "lmstudio":
+        _ensure_lmstudio(config.model_provider.base_url, config.model, env)
+    else:
+        _ensure_oss(config.model_provider.base_url, config.model, env)
+
+
 def _ensure_lmstudio(base_url: str | None, model: str, env: Mapping[str, str]) -> None:
     """``--oss --local-provider lmstudio``: LM Studio answers and lists the model."""
     import asyncio
@@ -173,10 +182,7 @@ def _run(
     )
     images = tuple(image_data_url(Path(p)) for p in (getattr(args, "images", None) or ()))
     if getattr(args, "oss", False) or getattr(args, "local_provider", None):
-        if config.model_provider_id == "lmstudio":
-            _ensure_lmstudio(config.model_provider.base_url, config.model, env)
-        else:
-            _ensure_oss(config.model_provider.base_url, config.model, env)
+        ensure_local_model(config, env)
     config = _with_local_context_window(config, env)
     out_file = getattr(args, "output_last_message", None)
     req = ExecRequest(
