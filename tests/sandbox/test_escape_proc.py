@@ -188,6 +188,21 @@ def test_x32_syscall_abi(tree: Tree) -> None:
     assert r.stdout.split() == ["-1", str(errno.EPERM)]
 
 
+def test_write_to_another_terminal(tree: Tree) -> None:
+    """Another pty of the host (the user's other shell): not even there to be opened."""
+    master, slave = os.openpty()
+    try:
+        name = os.ttyname(slave)
+        r = sh(policy(WW, tree.ws, tmp=True), f"printf 'pwned\\033[6n' > {name}", tree.ws)
+        assert r.returncode != 0
+        os.set_blocking(master, False)
+        with pytest.raises(BlockingIOError):
+            os.read(master, 100)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_tiocsti_into_the_terminal(tree: Tree) -> None:
     """Pushing bytes into the input of the terminal the sandbox was started from."""
     master, slave = os.openpty()

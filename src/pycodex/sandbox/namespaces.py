@@ -11,7 +11,10 @@ both with mount flags, which apply to root too:
 3. each ``ROOT/.git`` is bind-mounted on itself read-only (writes fail with ``EROFS``; renaming
    or deleting the mount point fails with ``EBUSY``);
 4. workspace-write: a fresh tmpfs on ``/dev/shm``, so POSIX shared memory and semaphores
-   (Python's ``multiprocessing``) work while the host's ``/dev/shm`` stays untouched.
+   (Python's ``multiprocessing``) work while the host's ``/dev/shm`` stays untouched;
+5. a new devpts instance on ``/dev/pts`` unless stdio is a terminal (``codex sandbox`` run by
+   hand keeps the user's): ptys still work, but the user's other terminals are not there to
+   be written to (escape sequences are input to some terminals).
 
 As root we already hold ``CAP_SYS_ADMIN`` and only unshare the mount namespace; any other user
 first unshares a user namespace mapping its own uid and gid. Then every capability goes: the
@@ -38,12 +41,14 @@ class MountPlan:
     read_only: tuple[bytes, ...]  # ``.git`` entries under writable roots
     cwd: bytes  # re-entered after the mounts so relative paths see the new tree
     private_shm: bool  # a fresh tmpfs on /dev/shm
+    private_pts: bool  # a new devpts instance on /dev/pts
     user_ns: bool  # not root: a user namespace gives the mount rights
     uid: int
     gid: int
 
 
 SHM = "/dev/shm"
+PTS = "/dev/pts"
 
 
 def plan(writable_roots: tuple[str, ...], cwd: str, *, private_shm: bool) -> MountPlan:
@@ -58,6 +63,7 @@ def plan(writable_roots: tuple[str, ...], cwd: str, *, private_shm: bool) -> Mou
         read_only=tuple(gits),
         cwd=os.fsencode(cwd),
         private_shm=private_shm and Path(SHM).is_dir(),
+        private_pts=Path(PTS).is_dir(),
         user_ns=os.geteuid() != 0,
         uid=os.geteuid(),
         gid=os.getegid(),
@@ -104,6 +110,10 @@ def apply(p: MountPlan) -> bool:
         with contextlib.suppress(OSError):  # without it, /dev/shm stays read-only
             sys_.mount(b"tmpfs", SHM.encode(), flags, b"tmpfs", b"mode=1777")
             shm = True
+    if p.private_pts and not any(os.isatty(fd) for fd in (0, 1, 2)):
+        flags = sys_.MS_NOSUID | sys_.MS_NOEXEC
+        with contextlib.suppress(OSError):  # without it, ptys are the host's as before
+            sys_.mount(b"devpts", PTS.encode(), flags, b"devpts", b"newinstance,ptmxmode=0666")
     os.chdir(p.cwd)
     return shm
 
