@@ -122,3 +122,35 @@ def test_oss_pulls_the_model_before_the_screen_opens(codex_home: Path, tmp_path:
         assert body is not None and body["model"] == "tiny:1b"
     out = tui.output
     assert out.index(b"tiny:1b") < out.index(b"\x1b[?1049h")  # progress, then the screen
+
+
+def test_no_alt_screen_runs_inline(
+    model_server: ScriptedModelServer, codex_home: Path, tmp_path: Path
+) -> None:
+    model_server.push(Turn(text="inline answer"))
+    write_config(codex_home, model_server.base_url, provider=_trusted(tmp_path))
+    env = base_env(codex_home, TERM="xterm-256color", COLUMNS="100", LINES="30")
+    tui = PtyProcess([*CODEX, "--no-alt-screen", "inline please"], tmp_path, env)
+    try:
+        tui.read_until(b"inline answer")
+        tui.send(b"\x04")
+        assert tui.wait() == 0
+    finally:
+        tui.close()
+    assert b"\x1b[?1049h" not in tui.output  # never left the normal screen
+    assert b"codex\r\ninline answer" in tui.output  # and the transcript was printed
+
+
+def test_missing_api_key_is_shown_and_the_app_stays_usable(
+    codex_home: Path, tmp_path: Path
+) -> None:
+    write_config(codex_home, "http://127.0.0.1:9/v1", provider=_trusted(tmp_path))
+    env = base_env(codex_home, TERM="xterm-256color", LINES="30")
+    del env["MOCK_KEY"]
+    tui = PtyProcess([*CODEX], tmp_path, env)
+    try:
+        tui.read_until(b"MOCK_KEY")
+        tui.send(b"/quit\r")
+        assert tui.wait() == 0
+    finally:
+        tui.close()

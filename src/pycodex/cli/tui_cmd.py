@@ -3,8 +3,8 @@
 This module does what needs more than the TUI may import: config from the command line,
 ``--oss`` (the Ollama check and pull, before the screen opens), images, finding a saved
 session, and storage seen through ``TuiServices`` (prompt history, session replay). After
-the app exits, the transcript is printed so it stays in the terminal's scrollback (unless
-``--no-alt-screen`` ran the app inline, where it stays anyway).
+the app exits, the transcript is printed so it stays in the terminal's scrollback;
+``--no-alt-screen`` draws the app inline, below what the terminal already showed.
 """
 
 from __future__ import annotations
@@ -135,10 +135,9 @@ def _launch(
     app = CodexApp(options)
     inline = bool(getattr(args, "no_alt_screen", False))
     try:
-        result = app.run(inline=inline, inline_no_clear=True)
-    finally:
-        if not inline:
-            _print_transcript(app.transcript_text(), config)
+        result = app.run(inline=inline)
+    finally:  # also after a crash: Textual has restored the terminal by now
+        _print_transcript(app.transcript_text(), config)
     return result if isinstance(result, int) else 0
 
 

@@ -62,7 +62,8 @@ class CodexApp(App[int]):
     TITLE = "pycodex"
     CSS = """
     Screen { layout: vertical; }
-    #bottom { height: auto; dock: bottom; }
+    Screen:inline { height: auto; max-height: 90vh; }
+    Screen:inline Transcript { height: auto; max-height: 70vh; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "ctrl_c", "interrupt / quit", priority=True, show=False),
@@ -177,7 +178,7 @@ class CodexApp(App[int]):
             return
         queued, self._queued = self._queued, []
         for text in queued:
-            await self._submit_text(link, text)
+            await self.submit_text(link, text)
         await link.pump(lambda event: self._on_event(link, event))
 
     async def replay(self, path: Path) -> None:
@@ -256,10 +257,12 @@ class CodexApp(App[int]):
         if link is None or not link.ready.is_set():
             self._queued.append(text)
             return
-        await self._submit_text(link, text)
+        await self.submit_text(link, text)
 
-    async def _submit_text(self, link: CoreLink, text: str) -> None:
-        if self.config.history.persistence != "none" and link.session_id:
+    async def submit_text(self, link: CoreLink, text: str, *, record: bool = True) -> None:
+        """Send ``text`` as the user's turn (recorded in history.jsonl unless ``record``
+        is false: ``/init``'s built-in prompt is not something the user typed)."""
+        if record and self.config.history.persistence != "none" and link.session_id:
             self.options.services.append_history(link.session_id, text)
         images, self._images = self._images, ()
         await link.submit(UserInput(text=text, images=images))

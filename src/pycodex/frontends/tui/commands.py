@@ -140,7 +140,7 @@ async def _init(app: CodexApp, arg: str) -> None:
         await app.note("AGENTS.md exists already: asking Codex to improve it", "dim")
     await app.note("/init: asking Codex to write AGENTS.md", "dim")
     if app.link is not None and app.link.ready.is_set() and not app.working:
-        await app._submit_text(app.link, INIT_PROMPT)
+        await app.submit_text(app.link, INIT_PROMPT, record=False)
     else:
         await app.note("/init: the session is busy; try again when the turn ends", "yellow")
 
