@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -136,6 +137,17 @@ def test_a_crash_mid_call_is_an_error_then_the_server_is_restarted() -> None:
         assert "closed the connection" in crashed.error
         assert "crashing on purpose" in crashed.error  # the server's stderr explains it
         assert (await call(m, "demo__pid")).content[0]["text"] != pid
+
+    with_manager([demo("demo")], body)
+
+
+def test_a_server_that_died_between_calls_is_restarted_before_the_next_one() -> None:
+    async def body(m: McpManager) -> None:
+        pid = int((await call(m, "demo__pid")).content[0]["text"])
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.wait_for(m._connections["demo"].lost.wait(), 10)
+        outcome = await call(m, "demo__pid")  # nothing was sent to the dead one: no error
+        assert outcome.error is None and int(outcome.content[0]["text"]) != pid
 
     with_manager([demo("demo")], body)
 

@@ -23,7 +23,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -83,6 +83,45 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+class _WatchedReadStream:
+    """The transport's read stream, noting its end. A stdio server that dies between calls
+    closes its stdout; seen here, the connection is marked lost at once, so the next call
+    restarts the server first instead of failing (nothing was sent, nothing ran). Anything
+    else is passed through (``last_context`` of the HTTP transport's streams included)."""
+
+    def __init__(self, inner: Any, on_end: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_end = on_end
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def receive(self) -> Any:
+        try:
+            return await self._inner.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._on_end()
+            raise
+
+    def __aiter__(self) -> _WatchedReadStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _WatchedReadStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
 class ServerConnection:
     """Start with ``await start()`` (returns the tool list); ``call_tool``; ``stop``."""
 
@@ -99,6 +138,7 @@ class ServerConnection:
         self._stderr: IO[str] | None = None
         self._http_status: str | None = None  # the last HTTP error status, for messages
         self.broken = False  # timed out or lost: replace it before the next call
+        self.lost = asyncio.Event()  # the server's side of the connection ended
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -143,8 +183,9 @@ class ServerConnection:
                 self._scope = scope
                 async with AsyncExitStack() as stack:
                     read, write = await self._open_transport(stack)
+                    watched = _WatchedReadStream(read, self._on_lost)
                     session = await stack.enter_async_context(
-                        ClientSession(read, write, client_info=CLIENT_INFO)
+                        ClientSession(watched, write, client_info=CLIENT_INFO)
                     )
                     await session.initialize()
                     tools = await _list_tools(session)
@@ -244,6 +285,10 @@ class ServerConnection:
             structured_content=result.structured_content,
             is_error=bool(result.is_error),
         )
+
+    def _on_lost(self) -> None:
+        self.broken = True
+        self.lost.set()
 
     def _lost(self, message: str) -> CallOutcome:
         self.broken = True
