@@ -127,3 +127,15 @@ def wait_for_exit(pid: int, timeout: float) -> bool:
         return bool(ready) or not pid_alive(pid)
     finally:
         os.close(fd)
+
+
+def user_texts(body: dict[str, Any] | None) -> list[str]:
+    """The user messages' text parts of a Responses request body."""
+    assert body is not None
+    return [
+        part["text"]
+        for item in body["input"]
+        if item.get("type") == "message" and item.get("role") == "user"
+        for part in item["content"]
+        if part.get("type") == "input_text"
+    ]
