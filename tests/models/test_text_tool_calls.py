@@ -186,3 +186,33 @@ def test_filter_holds_a_bare_json_message_until_the_end() -> None:
     assert f.feed('"arguments": {"command": ["ls"]}}') == ""
     rest, found = f.finish()
     assert rest == "" and [c.name for c in found] == ["shell"]
+
+
+MIXED = [
+    "Plan:\n1. look\n2. fix\n<tool_call>\n"
+    '{"name": "shell", "arguments": {"command": ["ls"]}}\n</tool_call>\nThen I will report.',
+    'A `<tool_call>` mention.\n```json\n{"name": "shell", "arguments": {"command": ["pwd"]}}\n'
+    "```\nand\n```python\nx = '<function=shell>'\n```\nend",
+    '<function=shell>\n<parameter=command>\n["ls"]\n</parameter>\n</function>\ntrailing words',
+    "no calls at all, just < and > and `code` and ~~~ tildes ~~~\nline two",
+]
+
+
+@pytest.mark.parametrize("text", MIXED)
+@pytest.mark.parametrize("size", [1, 2, 5, 13])
+def test_streamed_text_matches_the_final_text(text: str, size: int) -> None:
+    shown, names = _stream(text, size)
+    final, calls = extract_text_tool_calls(text, TOOLS)
+    assert " ".join(shown.split()) == " ".join(final.split())
+    assert names == [c.name for c in calls]
+
+
+def test_a_long_message_streams_in_linear_time() -> None:
+    import time
+
+    text = ("Code `x = 1` and <b> tags, a < b.\n```python\nprint(1)\n```\n") * 400
+    start = time.perf_counter()
+    shown, names = _stream(text, 4)
+    elapsed = time.perf_counter() - start
+    assert shown == text and names == []
+    assert elapsed < 3.0  # rescanning the whole text per delta took ~20 s here

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ToolSchemas = Mapping[str, Mapping[str, Any] | None]  # tool name -> JSON schema of arguments
@@ -238,7 +238,7 @@ def extract_text_tool_calls(text: str, tools: ToolSchemas) -> tuple[str, list[Te
     return (strip_calls(text, calls), calls) if calls else (text, [])
 
 
-def _hold_from(text: str) -> int:
+def _hold_from(text: str, *, at_start: bool = True) -> int:
     """Where text that might still become a call starts (``len(text)``: nothing to hold)."""
     hold = len(text)
     for marker in MARKERS:
@@ -258,7 +258,7 @@ def _hold_from(text: str) -> int:
     closes_last = bool(fences) and fences[-1].closed and fences[-1].end >= len(text)
     if last_line.strip() and set(last_line.strip()) <= {"`", "~"} and not closes_last:
         hold = min(hold, len(text) - len(last_line))  # maybe an opening fence, cut short
-    if text.lstrip()[:1] in ("{", "["):
+    if at_start and text.lstrip()[:1] in ("{", "["):
         hold = 0  # maybe a bare JSON call: decided at the end
     return hold
 
@@ -273,12 +273,14 @@ class TextToolCallFilter:
     """
 
     tools: ToolSchemas
-    _text: list[str] = field(default_factory=list)
+    _full: str = ""
     _shown: str = ""
+    _done: int = 0  # full[:_done] is decided (ends at a line start): never scanned again
+    _done_visible: str = ""  # what full[:_done] shows
 
     @property
     def text(self) -> str:
-        return "".join(self._text)
+        return self._full
 
     def _release(self, visible: str) -> str:
         if not visible.startswith(self._shown):
@@ -288,17 +290,34 @@ class TextToolCallFilter:
         return delta
 
     def feed(self, delta: str) -> str:
-        self._text.append(delta)
-        full = self.text
-        hold = _hold_from(full)
-        prefix = full[:hold]
+        """Only the undecided tail is scanned, so a long message costs linear time."""
+        self._full += delta
+        tail = self._full[self._done :]
+        hold = _hold_from(tail, at_start=self._done == 0)
+        prefix = tail[:hold]
         calls = find_text_tool_calls(prefix, self.tools) if "<" in prefix or "`" in prefix else []
         out, pos = [], 0
         for call in calls:
             out.append(prefix[pos : call.start])
             pos = call.end
         out.append(prefix[pos:])
-        return self._release("".join(out))
+        released = self._release(self._done_visible + "".join(out))
+        # Everything before the last line start of the decided part (and not inside a
+        # call) is final: move the scan window past it.
+        cut = prefix.rfind("\n") + 1
+        for call in calls:
+            if call.start < cut < call.end:
+                cut = call.start
+        if cut > 0 and not (self._done == 0 and hold == 0):
+            kept, pos = [], 0
+            for call in calls:
+                if call.end <= cut:
+                    kept.append(prefix[pos : call.start])
+                    pos = call.end
+            kept.append(prefix[pos:cut])
+            self._done += cut
+            self._done_visible += "".join(kept)
+        return released
 
     def flush_raw(self) -> str:
         """The held-back rest exactly as written (when the calls are not to be converted)."""
