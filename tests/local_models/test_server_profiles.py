@@ -490,3 +490,25 @@ def test_text_tool_calls_on_the_responses_wire(model_server: ScriptedModelServer
     assert [type(i).__name__ for i in got] == ["MessageItem", "FunctionCallItem"]
     assert got[0].text == "Sure." and json.loads(got[1].arguments) == LS
     assert shown(events).strip() == "Sure."
+
+
+def test_consecutive_user_messages_are_one_for_alternating_templates(
+    server_factory: Any,
+) -> None:
+    """Environment context, AGENTS.md and the prompt are three user items in a row; Gemma- or
+    Mistral-style templates (the llamacpp profile) raise unless roles alternate."""
+    server = server_factory("llamacpp", Turn(text="ok"))
+    history = (
+        user_message("<environment_context>cwd</environment_context>"),
+        user_message("<user_instructions>be nice</user_instructions>"),
+        user_message("hi"),
+    )
+    assert items(run(provider(server), Prompt("sys", history, (SHELL,)))) == [
+        assistant_message("ok")
+    ]
+    messages = (server.model_requests[0].body or {})["messages"]
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert messages[1]["content"] == (
+        "<environment_context>cwd</environment_context>\n\n"
+        "<user_instructions>be nice</user_instructions>\n\nhi"
+    )

@@ -38,6 +38,7 @@ class ServerProfile:
     reject_null_content: bool = False  # assistant "content": null -> 400
     reject_developer_role: bool = False  # role "developer" -> 400
     system_first_only: bool = False  # a system message after the first message -> error
+    alternating_roles: bool = False  # two user (or assistant) messages in a row -> error
     reject_invalid_tool_arguments: bool = False  # history arguments not a JSON object -> error
     tool_choice_auto_error: bool = False  # "tool_choice": "auto" -> 400 (vLLM default)
     errors_as_traceback: bool = False  # validation errors as 500 + a stack frame (llama-cpp-python)
@@ -69,6 +70,7 @@ PROFILES: dict[str, ServerProfile] = {
         name="llamacpp",
         reject_null_content=True,
         system_first_only=True,
+        alternating_roles=True,
         reject_invalid_tool_arguments=True,
         model_echo="gpt-3.5-turbo",
     ),
@@ -197,6 +199,11 @@ def check_chat_request(profile: ServerProfile, body: dict[str, Any]) -> Rejectio
                 ).encode(),
                 "application/json",
             )
+        prev = messages[i - 1] if i > 0 and isinstance(messages[i - 1], dict) else {}
+        if profile.alternating_roles and role in ("user", "assistant") and prev.get("role") == role:
+            message = "Conversation roles must alternate user/assistant/user/assistant/..."
+            error = {"code": 500, "message": message, "type": "server_error"}
+            return Rejection(500, json.dumps({"error": error}).encode(), "application/json")
         if profile.reject_invalid_tool_arguments and role == "assistant":
             for call in msg.get("tool_calls") or []:
                 args = (call.get("function") or {}).get("arguments")

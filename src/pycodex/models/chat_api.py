@@ -12,6 +12,7 @@ LM Studio, Ollama, Jinja chat templates):
 - there is one ``system`` message, first: the instructions, followed by the text of any
   ``developer``/``system`` item of the history (many templates raise on a system message
   that is not first, and ``developer`` is an unknown role outside OpenAI);
+- consecutive user messages are sent as one (templates that require alternating roles);
 - tool-call arguments are re-serialised as compact JSON objects (templates that parse them
   fail on invalid JSON or odd whitespace; anything that is not an object becomes ``{}``).
 
@@ -118,7 +119,28 @@ def build_messages(prompt: Prompt) -> list[dict[str, Any]]:
             last_assistant.setdefault("tool_calls", []).append(call)
     if system:
         messages.insert(0, {"role": "system", "content": "\n\n".join(system)})
-    return messages
+    return _merge_user_runs(messages)
+
+
+def _parts(content: Any) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else [{"type": "text", "text": content}]
+
+
+def _merge_user_runs(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive user messages (environment context, AGENTS.md, the prompt) as one:
+    templates of Gemma, Mistral and others raise unless roles alternate."""
+    out: list[dict[str, Any]] = []
+    for msg in messages:
+        prev = out[-1] if out else None
+        if prev is not None and prev["role"] == msg["role"] == "user":
+            a, b = prev["content"], msg["content"]
+            if isinstance(a, str) and isinstance(b, str):
+                prev["content"] = f"{a}\n\n{b}" if a and b else a or b
+            else:
+                prev["content"] = _parts(a) + _parts(b)
+            continue
+        out.append(dict(msg))
+    return out
 
 
 def build_body(
