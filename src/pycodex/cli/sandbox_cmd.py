@@ -39,7 +39,8 @@ def _run(args: argparse.Namespace, cmd: list[str], mode: SandboxMode | None) -> 
     env = create_env(
         config.shell_environment_policy, os.environ, network_disabled=not policy.has_network
     )
-    launch = prepare_launch(policy, cmd, cwd=config.cwd, env=env)
+    terminal = any(os.isatty(fd) for fd in (0, 1, 2))
+    launch = prepare_launch(policy, cmd, cwd=config.cwd, env=env, terminal=terminal)
     try:
         return run_foreground(launch, cwd=config.cwd)
     except FileNotFoundError:

@@ -30,6 +30,9 @@ _mount.argtypes = (
 _unshare = _libc.unshare
 _unshare.restype = ctypes.c_int
 _unshare.argtypes = (ctypes.c_int,)
+_setns = _libc.setns
+_setns.restype = ctypes.c_int
+_setns.argtypes = (ctypes.c_int, ctypes.c_int)
 _capset = _libc.capset
 _capset.restype = ctypes.c_int
 _capset.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
@@ -113,6 +116,11 @@ def prctl_ptr(option: int, a2: int, ptr: ctypes.Array[ctypes.c_char]) -> None:
 def unshare(flags: int) -> None:
     if _unshare(flags) < 0:
         raise _fail("unshare")
+
+
+def setns(fd: int, nstype: int) -> None:
+    if _setns(fd, nstype) < 0:
+        raise _fail("setns")
 
 
 def mount(

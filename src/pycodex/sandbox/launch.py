@@ -32,10 +32,16 @@ class Launch:
 
 
 def prepare_launch(
-    policy: SandboxPolicy, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]
+    policy: SandboxPolicy,
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    terminal: bool = False,
 ) -> Launch:
     """Everything needed to start ``argv`` in ``cwd`` under ``policy``; raises
-    ``SandboxError`` when the policy cannot be enforced here."""
+    ``SandboxError`` when the policy cannot be enforced here. ``terminal``: the command will
+    run on the user's terminal (``codex sandbox`` by hand), whose pty must stay visible."""
     env = dict(env)
     if policy.mode is SandboxMode.DANGER_FULL_ACCESS:
         return Launch(tuple(argv), env, None, policy.mode)
@@ -56,6 +62,7 @@ def prepare_launch(
         writable_roots=landlock.roots_for_rules(str(r) for r in roots),
         cwd=str(cwd),
         network=policy.has_network,
+        terminal=terminal,
     )
     return Launch(tuple(argv), env, preexec, policy.mode)
 

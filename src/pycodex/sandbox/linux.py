@@ -1,14 +1,15 @@
 """The Linux sandbox: Landlock + seccomp + a mount namespace, applied in ``preexec_fn``.
 
 Launch mechanism, measured (``bench/sandbox_bench.py``): the parent prepares everything that
-allocates or reads configuration — the BPF program, the mount plan, the Landlock rules, the
-capability buffer — and the forked child runs a fixed list of syscalls before ``execve``:
-unshare + mounts; a PID namespace only where Landlock cannot scope signals (see ``pidns``);
-capability drop; no_new_privs; Landlock ruleset + ``landlock_restrict_self``; seccomp.
-No extra program is executed, so the overhead over a plain spawn is the ``fork`` that
-``preexec_fn`` forces instead of ``vfork`` (~1 ms here: page-table copy and copy-on-write
-faults) plus the namespace setup and teardown (~0.5 ms). A re-exec wrapper
-(``python -m ...``) would pay a whole interpreter start-up (~20 ms) per command instead.
+allocates or reads configuration — the BPF program, the Landlock rules, the capability
+buffer, and the mount namespace itself (built once per plan, see ``mountns``) — and the
+forked child runs a fixed list of syscalls before ``execve``: ``setns`` into the namespace;
+a PID namespace only where Landlock cannot scope signals (see ``pidns``); capability drop;
+no_new_privs; Landlock ruleset + ``landlock_restrict_self``; seccomp. No extra program is
+executed, so the overhead over a plain spawn is mostly the ``fork`` that ``preexec_fn``
+forces instead of ``vfork`` (page-table copy, growing with the spawner's resident memory,
+and copy-on-write faults) plus ~1 ms of child work. A re-exec wrapper (``python -m ...``)
+would pay a whole interpreter start-up (20-30 ms here) per command instead.
 
 Thread-safety of ``preexec_fn``: the child never imports, never takes a Python-level lock and
 only calls into libc through ctypes objects built in the parent; glibc's ``fork`` keeps malloc
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 
 from pycodex.protocol.errors import SandboxError
 from pycodex.sandbox import _linux_sys as sys_
-from pycodex.sandbox import landlock, namespaces, pidns, seccomp
+from pycodex.sandbox import landlock, mountns, namespaces, pidns, seccomp
 
 EXIT_SETUP_FAILED = 126
 SIGNAL_SCOPE_ABI = 6  # Landlock scopes signals and abstract unix sockets from this ABI on
@@ -48,7 +49,8 @@ class Support:
 class ChildPlan:
     """Everything the child needs, built in the parent (the buffers stay alive with it)."""
 
-    mounts: namespaces.MountPlan
+    ns: mountns.Namespace
+    cwd: bytes
     caps: namespaces.CapDrop
     abi: int
     rules: landlock.Rules
@@ -62,8 +64,9 @@ def _child_setup(p: ChildPlan) -> None:
     """Runs in the forked child, in this order; see the module docstring."""
     step = "mount namespace"
     try:
+        mountns.enter(p.ns, p.cwd)
         rules = p.rules
-        if namespaces.apply(p.mounts):
+        if p.ns.shm:
             rules = landlock.Rules((*rules.writable_roots, namespaces.SHM), rules.network)
         if p.pid_namespace:
             step = "pid namespace"
@@ -91,18 +94,26 @@ def build_preexec(
     writable_roots: tuple[str, ...],
     cwd: str,
     network: bool,
+    terminal: bool = False,
     pid_namespace: bool | None = None,
     exit_after: bool = False,
 ) -> Callable[[], None]:
     """The ``preexec_fn`` for one command; ``writable_roots`` are real, existing paths.
 
+    ``terminal``: the command runs on the user's terminal (keep the host's devpts).
     ``pid_namespace``: scope signals with a PID namespace (default: only when Landlock cannot,
-    ABI < 6; see ``pidns``). ``exit_after``: exit 0 once confined (the support probe)."""
-    shm = bool(writable_roots)  # workspace-write
+    ABI < 6; see ``pidns``). ``exit_after``: exit 0 once confined (the support probe).
+    Raises ``SandboxError`` when the mount namespace cannot be built."""
+    mounts = namespaces.plan(writable_roots, private_shm=bool(writable_roots), terminal=terminal)
+    try:
+        ns = mountns.namespace_for(mounts)
+    except OSError as exc:
+        raise SandboxError(f"the kernel refused the sandbox ({exc}); {HINT}") from exc
     rules = landlock.Rules(writable_roots, network)
     fprog, insns = _fprog(support.arch, network)
     plan = ChildPlan(
-        mounts=namespaces.plan(writable_roots, cwd, private_shm=shm),
+        ns=ns,
+        cwd=os.fsencode(cwd),
         caps=namespaces.cap_drop(),
         abi=support.abi,
         rules=rules,

@@ -12,9 +12,11 @@ both with mount flags, which apply to root too:
    or deleting the mount point fails with ``EBUSY``);
 4. workspace-write: a fresh tmpfs on ``/dev/shm``, so POSIX shared memory and semaphores
    (Python's ``multiprocessing``) work while the host's ``/dev/shm`` stays untouched;
-5. a new devpts instance on ``/dev/pts`` unless stdio is a terminal (``codex sandbox`` run by
-   hand keeps the user's): ptys still work, but the user's other terminals are not there to
-   be written to (escape sequences are input to some terminals).
+5. a new devpts instance on ``/dev/pts`` unless the command runs on the user's terminal
+   (``codex sandbox`` run by hand): ptys still work, but the user's other terminals are not
+   there to be written to (escape sequences are input to some terminals).
+
+The namespace is built once per plan and entered by every command (see ``mountns``).
 
 As root we already hold ``CAP_SYS_ADMIN`` and only unshare the mount namespace; any other user
 first unshares a user namespace mapping its own uid and gid. Then every capability goes: the
@@ -35,11 +37,10 @@ from pycodex.sandbox import _linux_sys as sys_
 
 @dataclass(frozen=True, slots=True)
 class MountPlan:
-    """Precomputed in the parent; ``apply`` runs in the forked child."""
+    """Precomputed in the parent; ``apply`` runs in the child that builds the namespace."""
 
     writable: tuple[bytes, ...]  # real paths, bind-mounted writable
     read_only: tuple[bytes, ...]  # ``.git`` entries under writable roots
-    cwd: bytes  # re-entered after the mounts so relative paths see the new tree
     private_shm: bool  # a fresh tmpfs on /dev/shm
     private_pts: bool  # a new devpts instance on /dev/pts
     user_ns: bool  # not root: a user namespace gives the mount rights
@@ -51,7 +52,7 @@ SHM = "/dev/shm"
 PTS = "/dev/pts"
 
 
-def plan(writable_roots: tuple[str, ...], cwd: str, *, private_shm: bool) -> MountPlan:
+def plan(writable_roots: tuple[str, ...], *, private_shm: bool, terminal: bool) -> MountPlan:
     gits = []
     for root in writable_roots:
         git = Path(root, ".git")
@@ -61,9 +62,8 @@ def plan(writable_roots: tuple[str, ...], cwd: str, *, private_shm: bool) -> Mou
     return MountPlan(
         writable=tuple(os.fsencode(r) for r in writable_roots),
         read_only=tuple(gits),
-        cwd=os.fsencode(cwd),
         private_shm=private_shm and Path(SHM).is_dir(),
-        private_pts=Path(PTS).is_dir(),
+        private_pts=not terminal and Path(PTS).is_dir(),
         user_ns=os.geteuid() != 0,
         uid=os.geteuid(),
         gid=os.getegid(),
@@ -110,11 +110,10 @@ def apply(p: MountPlan) -> bool:
         with contextlib.suppress(OSError):  # without it, /dev/shm stays read-only
             sys_.mount(b"tmpfs", SHM.encode(), flags, b"tmpfs", b"mode=1777")
             shm = True
-    if p.private_pts and not any(os.isatty(fd) for fd in (0, 1, 2)):
+    if p.private_pts:
         flags = sys_.MS_NOSUID | sys_.MS_NOEXEC
         with contextlib.suppress(OSError):  # without it, ptys are the host's as before
             sys_.mount(b"devpts", PTS.encode(), flags, b"devpts", b"newinstance,ptmxmode=0666")
-    os.chdir(p.cwd)
     return shm
 
 
