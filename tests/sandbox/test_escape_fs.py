@@ -218,3 +218,17 @@ def test_model_workdir_outside_workspace_is_not_writable(tree: Tree) -> None:
     r = sh(policy(WW, tree.ws), "echo x > new.txt", tree.out)
     assert r.returncode != 0
     assert not (tree.out / "new.txt").exists()
+
+
+def test_git_made_after_an_earlier_command(tmp_path: Path) -> None:
+    """The namespace is reused between commands: a .git that appeared since gets its own."""
+    ws = tmp_path / "late"
+    ws.mkdir()
+    pol = policy(WW, ws)
+    assert sh(pol, "echo 1 > a.txt", ws).returncode == 0
+    r = sh(pol, "git init -q . && echo made", ws)  # made inside: writable while it runs
+    assert r.stdout == "made\n", r.stderr
+    before = (ws / ".git/config").read_bytes()
+    r = sh(pol, "echo '[core] hooksPath = /tmp' >> .git/config", ws)
+    assert r.returncode != 0
+    assert (ws / ".git/config").read_bytes() == before
