@@ -190,7 +190,8 @@ def test_never_ending_command_times_out_and_is_killed(
         Turn(tool_calls=[ToolCall("shell", {"command": ["bash", "-c", script], "timeout": 700})]),
         Turn(text="gave up"),
     )
-    res = codex(["exec", "--json", "go"], cwd=repo, env=env, timeout=60)
+    # workspace-write: the command writes its pid file (exec's default sandbox is read-only)
+    res = codex(["exec", "-s", "workspace-write", "--json", "go"], cwd=repo, env=env, timeout=60)
     assert res.rc == 0, res.err
     body = model_server.model_requests[1].body
     assert body is not None

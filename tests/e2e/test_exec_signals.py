@@ -51,7 +51,8 @@ def test_sigint_interrupts_the_turn_and_exits_130(
         Turn(tool_calls=[ToolCall("shell", {"command": sleeper})]),
         Turn(text="should not be needed"),
     )
-    run = Running(["exec", "--json", "go"], cwd=repo, env=env, timeout=60)
+    # workspace-write (/tmp included): the command writes the fifo (exec's default is read-only)
+    run = Running(["exec", "-s", "workspace-write", "--json", "go"], cwd=repo, env=env, timeout=60)
     run.read_until(is_command_start)
     pid = read_pid_from_fifo(fifo, timeout=30)  # the command is running now
     run.proc.send_signal(signal.SIGINT)
