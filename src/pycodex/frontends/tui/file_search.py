@@ -190,11 +190,15 @@ def walk_files(root: Path) -> list[str]:
     strip = len(prefix)
     while stack:
         path, rel, rules = stack.pop()
-        rules = rules.extended(parse_gitignore(_read(Path(path) / ".gitignore"), rel))
         try:
-            entries = list(os.scandir(path))
+            with os.scandir(path) as it:
+                entries = list(it)
         except OSError:
             continue
+        # Only a directory that has a .gitignore pays for reading one (most have none).
+        if any(e.name == ".gitignore" for e in entries):
+            rules = rules.extended(parse_gitignore(_read(Path(path, ".gitignore")), rel))
+        check = rules.ignored if rules.rules else None
         for entry in entries:
             name = entry.name
             if name == ".git":
@@ -204,7 +208,7 @@ def walk_files(root: Path) -> list[str]:
             except OSError:
                 continue
             child = rel + name
-            if rules.ignored(child, is_dir):
+            if check is not None and check(child, is_dir):
                 continue
             if is_dir:
                 stack.append((entry.path, child + "/", rules))
