@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -159,14 +160,31 @@ def test_codex_home_that_is_a_file(tmp_path: Path) -> None:
     assert_config_error(out, str(home), "`CODEX_HOME`", "expected a directory", "found a file")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any directory")
+# Root reads any directory through CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH: drop them, so the
+# permission bits apply to root as to anyone else.
+_WITHOUT_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None,
+    reason="running as root without setpriv (util-linux) to drop the DAC capabilities",
+)
 def test_unreadable_codex_home(tmp_path: Path) -> None:
     home = tmp_path / "h"
     home.mkdir()
     (home / "config.toml").write_text('model = "o3"\n', encoding="utf-8")
     home.chmod(0)
+    prefix = _WITHOUT_DAC if os.geteuid() == 0 else []
     try:
-        out = codex(home, "config", "show")
+        out = subprocess.run(
+            [*prefix, sys.executable, "-m", "pycodex", "config", "show"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CODEX_HOME": str(home)},
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
     finally:
         home.chmod(0o700)
     assert_config_error(
