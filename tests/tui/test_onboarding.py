@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from pycodex.frontends.tui.onboarding import (
     GIT_TEXT,
+    NO,
     NO_GIT_TEXT,
+    YES,
     TrustChoice,
     TrustOnboarding,
     is_git_repo,
@@ -53,6 +55,11 @@ def run(screen: TrustOnboarding, scenario: Callable[[Pilot[None]], Awaitable[Non
     return host
 
 
+def _options(screen: TrustOnboarding) -> list[str]:
+    ol = screen.query_one(OptionList)
+    return [str(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
+
+
 def _text(screen: TrustOnboarding) -> str:
     return " ".join(str(s.render()) for s in screen.query(Static))
 
@@ -63,6 +70,10 @@ def test_git_repo_defaults_to_trust(tmp_path: Path) -> None:
     async def scenario(pilot: Pilot[None]) -> None:
         assert screen.highlighted_choice is True
         assert GIT_TEXT in _text(screen) and str(tmp_path) in _text(screen)
+        assert _options(screen) == ["› 1. " + YES, "  2. " + NO]
+        await pilot.press("down")
+        assert _options(screen) == ["  1. " + YES, "› 2. " + NO]
+        await pilot.press("up")
         await pilot.press("enter")
 
     (choice,) = run(screen, scenario).results
@@ -78,6 +89,7 @@ def test_not_a_repo_warns_and_defaults_to_asking(tmp_path: Path) -> None:
     async def scenario(pilot: Pilot[None]) -> None:
         assert screen.highlighted_choice is False
         assert NO_GIT_TEXT in _text(screen)
+        assert _options(screen) == ["  1. " + YES, "› 2. " + NO]
         await pilot.press("enter")
 
     (choice,) = run(screen, scenario).results

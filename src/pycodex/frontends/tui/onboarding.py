@@ -62,6 +62,10 @@ class TrustChoice:
         return "trusted" if self.trusted else "untrusted"
 
 
+def _label(index: int, selected: bool) -> str:
+    return f"{'›' if selected else ' '} {index + 1}. {(YES, NO)[index]}"
+
+
 def is_git_repo(path: Path) -> bool:
     """Whether ``path`` is inside a git work tree (a ``.git`` dir or file above it)."""
     path = Path(path).resolve()
@@ -95,7 +99,9 @@ class TrustOnboarding(ModalScreen[TrustChoice | None]):
             yield Static(head)
             yield Static(Text(GIT_TEXT if self.is_git else NO_GIT_TEXT), id="trust-text")
             yield OptionList(
-                Option(f"1. {YES}", id="yes"), Option(f"2. {NO}", id="no"), id="trust-options"
+                Option(_label(0, self.is_git), id="yes"),
+                Option(_label(1, not self.is_git), id="no"),
+                id="trust-options",
             )
             yield Static("↑↓ select   ⏎ confirm   esc skip", id="trust-hint")
 
@@ -103,6 +109,13 @@ class TrustOnboarding(ModalScreen[TrustChoice | None]):
         options = self.query_one(OptionList)
         options.highlighted = 0 if self.is_git else 1
         options.focus()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        # The cursor is also drawn as text ("›"), so it shows without colours too.
+        for index in (0, 1):
+            event.option_list.replace_option_prompt_at_index(
+                index, _label(index, index == event.option_index)
+            )
 
     @property
     def highlighted_choice(self) -> bool:
