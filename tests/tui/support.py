@@ -21,7 +21,7 @@ from pycodex.frontends.tui.options import TuiOptions, TuiServices
 from tests.e2e.harness import base_env, write_config
 
 SIZE = (100, 32)
-WAIT_S = 15.0
+WAIT_S = 30.0
 T = TypeVar("T")
 
 

@@ -43,6 +43,7 @@ class Cell(Vertical):
     DEFAULT_CSS = """
     Cell { height: auto; margin: 0 0 1 0; padding: 0 1; }
     Cell > Static { height: auto; }
+    Cell > Static.answer { padding: 0 1; }
     Cell Collapsible { border: none; padding: 0; margin: 0; background: transparent; }
     Cell Collapsible > Contents { padding: 0 0 0 3; }
     """
@@ -116,31 +117,46 @@ class StreamCell(Cell):
 
 
 class AssistantCell(StreamCell):
-    """The model's answer as markdown, appended while it streams (code blocks highlighted
-    by Textual's Markdown fences); re-rendered whole from the final message."""
+    """The model's answer as markdown.
+
+    While it streams, Textual's ``Markdown`` widget appends blocks as they complete; once
+    the message is final it is replaced by one ``Static`` holding a Rich rendering (code
+    highlighted, citations linked): a finished answer is then a single widget whose render
+    is cached, so a long transcript does not multiply widgets (layout and scrolling stay
+    cheap however many answers are mounted)."""
 
     def __init__(self, md_filter: MarkdownFilter = _identity) -> None:
         super().__init__(classes="assistant")
         self._shown = 0
         self._filter = md_filter
         self.done = False
+        self.source = ""  # the final markdown as displayed (citations rewritten)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("codex", style="bold magenta"))
-        yield Markdown("")
 
     async def render_pending(self) -> None:
         pending = self.text[self._shown :]
         self._shown = len(self.text)
-        if pending and not self.done:
-            await self.query_one(Markdown).append(pending)
+        if not pending or self.done:
+            return
+        streaming = self.query(Markdown)
+        if streaming:
+            await streaming.first().append(pending)
+        else:
+            await self.mount(Markdown(pending))
 
     async def finish(self, message: str) -> None:
+        from rich.markdown import Markdown as RichMarkdown
+
         self._stop_timer()
         self.done = True
         self.text = message
         self._shown = len(message)
-        await self.query_one(Markdown).update(self._filter(message))
+        self.source = self._filter(message)
+        await self.query(Markdown).remove()
+        body = RichMarkdown(self.source, code_theme="monokai", hyperlinks=True)
+        await self.mount(Static(body, classes="answer"))
 
     def plain(self) -> str:
         return "codex\n" + self.text
