@@ -41,6 +41,7 @@ from pycodex.models.base import (
 )
 from pycodex.models.retry import is_retryable_error
 from pycodex.models.sse import SseEvent
+from pycodex.models.usage import CHAT, parse_usage
 from pycodex.protocol.errors import ModelError, StreamDisconnected
 from pycodex.protocol.items import (
     FunctionCallItem,
@@ -169,24 +170,6 @@ def build_body(
     return body
 
 
-def parse_usage(raw: Any) -> TokenUsage | None:
-    if not isinstance(raw, dict):
-        return None
-
-    def num(obj: Any, key: str) -> int:
-        value = obj.get(key) if isinstance(obj, dict) else None
-        return int(value) if isinstance(value, int | float) else 0
-
-    inp, out = num(raw, "prompt_tokens"), num(raw, "completion_tokens")
-    return TokenUsage(
-        input_tokens=inp,
-        cached_input_tokens=num(raw.get("prompt_tokens_details"), "cached_tokens"),
-        output_tokens=out,
-        reasoning_output_tokens=num(raw.get("completion_tokens_details"), "reasoning_tokens"),
-        total_tokens=num(raw, "total_tokens") or inp + out,
-    )
-
-
 @dataclass(slots=True)
 class _PartialCall:
     id: str = ""
@@ -242,7 +225,7 @@ class ChatParser:
         if not self._created:
             self._created = True
             out.append(Created(self._id))
-        usage = parse_usage(data.get("usage"))
+        usage = parse_usage(data.get("usage"), CHAT)
         if usage is not None:
             self._usage = usage
         choices = data.get("choices")

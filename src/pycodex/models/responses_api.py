@@ -23,8 +23,9 @@ from pycodex.models.base import (
 )
 from pycodex.models.retry import is_retryable_error
 from pycodex.models.sse import SseEvent
+from pycodex.models.usage import RESPONSES, parse_usage
 from pycodex.protocol.errors import ModelError, StreamDisconnected
-from pycodex.protocol.items import TokenUsage, assistant_message, item_from_json, to_json
+from pycodex.protocol.items import assistant_message, item_from_json, to_json
 
 
 def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
@@ -67,24 +68,6 @@ def build_headers(*, session_id: str, originator: str) -> dict[str, str]:
     if originator:
         headers["originator"] = originator
     return headers
-
-
-def parse_usage(raw: Any) -> TokenUsage | None:
-    if not isinstance(raw, dict):
-        return None
-
-    def num(obj: Any, key: str) -> int:
-        value = obj.get(key) if isinstance(obj, dict) else None
-        return int(value) if isinstance(value, int | float) else 0
-
-    inp, out = num(raw, "input_tokens"), num(raw, "output_tokens")
-    return TokenUsage(
-        input_tokens=inp,
-        cached_input_tokens=num(raw.get("input_tokens_details"), "cached_tokens"),
-        output_tokens=out,
-        reasoning_output_tokens=num(raw.get("output_tokens_details"), "reasoning_tokens"),
-        total_tokens=num(raw, "total_tokens") or inp + out,
-    )
 
 
 def _error_from(payload: dict[str, Any]) -> ModelError:
@@ -138,7 +121,8 @@ class ResponsesParser:
             return [
                 *events,
                 Completed(
-                    rid if isinstance(rid, str) else None, parse_usage(response.get("usage"))
+                    rid if isinstance(rid, str) else None,
+                    parse_usage(response.get("usage"), RESPONSES),
                 ),
             ]
         if kind == "response.failed":
