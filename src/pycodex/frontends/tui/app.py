@@ -114,7 +114,7 @@ class CodexApp(App[int]):
         if self.options.ask_trust:
             self._ask_trust()
             return
-        self._begin()
+        self.call_after_refresh(self._begin)  # first frame first, then import and start core
 
     def _begin(self) -> None:
         if self.options.pick_session:

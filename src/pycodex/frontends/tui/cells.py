@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets import Collapsible, Static
 
 from pycodex.frontends.tui.render import (
     changes_text,
@@ -140,6 +140,8 @@ class AssistantCell(StreamCell):
         self._shown = len(self.text)
         if not pending or self.done:
             return
+        from textual.widgets import Markdown  # markdown-it: not on the start-up path
+
         streaming = self.query(Markdown)
         if streaming:
             await streaming.first().append(pending)
@@ -154,7 +156,7 @@ class AssistantCell(StreamCell):
         self.text = message
         self._shown = len(message)
         self.source = self._filter(message)
-        await self.query(Markdown).remove()
+        await self.query("Markdown").remove()
         body = RichMarkdown(self.source, code_theme="monokai", hyperlinks=True)
         await self.mount(Static(body, classes="answer"))
 
