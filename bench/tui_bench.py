@@ -1,7 +1,8 @@
 """The TUI's speed: first frame, streaming, a long transcript, and `@` file search.
 
-Usage: ``python bench/tui_bench.py [--files N] [--turns T] [--tokens K] [--json] [--only PART]``
-(PART: ``startup``, ``stream``, ``transcript``, ``search``; repeatable).
+Usage: ``python bench/tui_bench.py [--files N] [--turns T] [--tokens K] [--max-mounted M]
+[--json] [--only PART]`` (PART: ``startup``, ``stream``, ``transcript``, ``search``;
+repeatable; ``--max-mounted`` tries another virtualisation window for the transcript).
 
 - **startup** (needs tmux): ``python -m pycodex`` in a real terminal (tmux, 100x30) against the
   scripted model server; time from ``send-keys`` of the command to the composer's footer on
@@ -293,8 +294,10 @@ async def _frame_ms(app: Any, pilot: Any, steps: int = 40) -> float:
     return statistics.median(times)
 
 
-async def _transcript(turns: int) -> Results:
+async def _transcript(turns: int, max_mounted: int | None = None) -> Results:
     app, cores = _bench_app(_Core)
+    if max_mounted is not None:  # what-if: a different virtualisation window
+        app.transcript.max_mounted = max_mounted
     async with app.run_test(size=(100, 32)) as pilot:
         await _until(pilot, lambda: app.link is not None and app.link.ready.is_set())
         core = cores[0]
@@ -307,6 +310,7 @@ async def _transcript(turns: int) -> Results:
         rss1, widgets1 = _rss_mib(), len(app.query("*"))
     return {
         "turns": turns,
+        "max_mounted_cells": app.transcript.max_mounted,
         "turn_ms_first_20": round(statistics.median(turn_ms[:20]), 1),
         "turn_ms_last_20": round(statistics.median(turn_ms[-20:]), 1),
         "frame_ms_after_10": round(early_frame, 2),
@@ -320,8 +324,8 @@ async def _transcript(turns: int) -> Results:
     }
 
 
-def bench_transcript(turns: int = 500) -> Results:
-    return asyncio.run(_transcript(turns))
+def bench_transcript(turns: int = 500, max_mounted: int | None = None) -> Results:
+    return asyncio.run(_transcript(turns, max_mounted))
 
 
 # --------------------------------------------------------------------------- search
@@ -404,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--turns", type=int, default=500)
     parser.add_argument("--tokens", type=int, default=2000)
+    parser.add_argument("--max-mounted", type=int, help="transcript cells kept as widgets")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--only", action="append", choices=["startup", "stream", "transcript", "search"]
@@ -412,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     parts: dict[str, Callable[[], Results]] = {
         "startup": bench_startup,
         "stream": lambda: bench_stream(args.tokens),
-        "transcript": lambda: bench_transcript(args.turns),
+        "transcript": lambda: bench_transcript(args.turns, args.max_mounted),
         "search": lambda: bench_search(args.files),
     }
     results: dict[str, Results] = {}
