@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from pycodex.frontends.tui.cells import Cell
 
-MAX_MOUNTED = 80
+MAX_MOUNTED = 60
 
 
 class Transcript(VerticalScroll):
