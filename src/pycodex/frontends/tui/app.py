@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -366,8 +366,8 @@ class CodexApp(App[int]):
         """Everything shown, as plain text (printed to the terminal after exit)."""
         return self.transcript.plain_text()
 
-    def with_config(self, **changes: object) -> Config:
-        return replace(self.config, **changes)  # type: ignore[arg-type]
+    def with_config(self, **changes: Any) -> Config:
+        return replace(self.config, **changes)
 
 
 def _slash_names() -> frozenset[str]:

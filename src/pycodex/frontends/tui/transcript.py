@@ -9,6 +9,7 @@ into the terminal's scrollback on exit.
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -29,7 +30,7 @@ class Transcript(VerticalScroll):
         self.evicted: list[str] = []
         self._cells: list[Cell] = []
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static("", id="evicted")
 
     def on_mount(self) -> None:
