@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import io
 from pathlib import Path
 
 import pytest
 
-from pycodex.cli.exec_cmd import image_data_url, in_git_work_tree, resolve_prompt
+from pycodex.cli.exec_cmd import in_git_work_tree, resolve_prompt
+from pycodex.cli.session_inputs import read_images
+from pycodex.core.images import NotAnImage, image_data_url
 from pycodex.protocol.errors import UsageError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -55,12 +58,19 @@ def test_image_data_urls(tmp_path: Path) -> None:
     jpg = tmp_path / "a.JPG"
     jpg.write_bytes(b"raw")
     assert image_data_url(jpg).startswith("data:image/jpeg;base64,")
-    with pytest.raises(UsageError, match="cannot read image"):
-        image_data_url(tmp_path / "missing.png")
     txt = tmp_path / "notes.txt"
     txt.write_text("hello")
-    with pytest.raises(UsageError, match="not an image"):
+    with pytest.raises(NotAnImage, match="not an image"):
         image_data_url(txt)
+
+
+def test_bad_image_flags_are_usage_errors(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(UsageError, match="cannot read image"):
+        read_images(argparse.Namespace(images=[str(tmp_path / "missing.png")]))
+    with pytest.raises(UsageError, match="not an image"):
+        read_images(argparse.Namespace(images=[str(tmp_path / "notes.txt")]))
+    assert read_images(argparse.Namespace(images=[])) == ()
 
 
 def test_git_work_tree_detection(tmp_path: Path) -> None:

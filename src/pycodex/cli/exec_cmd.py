@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
+from pycodex.cli.session_inputs import prepare_local_model, read_images, resume_target
 from pycodex.protocol.errors import EXIT_FAILURE, CodexError, UsageError
 from pycodex.protocol.policy import AskForApproval
 
@@ -27,20 +28,6 @@ if TYPE_CHECKING:
 
 NOT_A_GIT_REPO = (
     "Not inside a git repository (a trusted directory); run in one or pass --skip-git-repo-check"
-)
-_IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".bmp": "image/bmp",
-}
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF8", "image/gif"),
-    (b"BM", "image/bmp"),
 )
 
 
@@ -76,23 +63,6 @@ def resolve_prompt(
     return text
 
 
-def image_data_url(path: Path) -> str:
-    """``data:<mime>;base64,...`` of an image file (mime from content, then extension)."""
-    import base64
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from exc
-    mime = next((m for magic, m in _MAGIC if data.startswith(magic)), None)
-    if mime is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        mime = "image/webp"
-    mime = mime or _IMAGE_TYPES.get(path.suffix.lower())
-    if mime is None:
-        raise UsageError(f"{path} is not an image (png, jpeg, gif, webp, bmp)")
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def in_git_work_tree(cwd: Path) -> bool:
     """A ``.git`` directory or file (worktrees, submodules) in cwd or an ancestor."""
     return any((directory / ".git").exists() for directory in (cwd, *cwd.parents))
@@ -102,59 +72,6 @@ def _color(choice: str, env: Mapping[str, str]) -> bool:
     from pycodex.frontends.headless.human import use_color
 
     return use_color(choice, sys.stdout, env)
-
-
-def _ensure_oss(base_url: str | None, model: str, env: Mapping[str, str]) -> None:
-    """``--oss``: the Ollama server answers and has the model (pulled with progress)."""
-    import asyncio
-
-    from pycodex.models.ollama import PullProgress, PullProgressRenderer, ensure_oss_model
-
-    renderer = PullProgressRenderer(model)
-    line_open = False  # a \r progress line that still needs its newline
-
-    def on_progress(progress: PullProgress) -> None:
-        nonlocal line_open
-        text = renderer.update(progress)
-        if text:
-            line_open = not text.endswith("\n")
-            sys.stderr.write(text)
-            sys.stderr.flush()
-
-    try:
-        asyncio.run(ensure_oss_model(base_url or "", model, on_progress, env=env))
-    finally:
-        if line_open:  # failed mid-pull: the error line starts on a line of its own
-            sys.stderr.write("\n")
-
-
-def ensure_local_model(config: Config, env: Mapping[str, str]) -> None:
-    """``--oss`` / ``--local-provider``: the selected local server is up and has the model
-    (Ollama: pulled with progress when missing; LM Studio: listed). For every front end."""
-    if config.model_provider_id == "lmstudio":
-        _ensure_lmstudio(config.model_provider.base_url, config.model, env)
-    else:
-        _ensure_oss(config.model_provider.base_url, config.model, env)
-
-
-def _ensure_lmstudio(base_url: str | None, model: str, env: Mapping[str, str]) -> None:
-    """``--oss --local-provider lmstudio``: LM Studio answers and lists the model."""
-    import asyncio
-
-    from pycodex.models.local import ensure_lmstudio_model
-
-    asyncio.run(ensure_lmstudio_model(base_url or "", model, env=env))
-
-
-def _with_local_context_window(config: Config, env: Mapping[str, str]) -> Config:
-    """``model_context_window`` from Ollama when the provider asks (``probe_context_window``)."""
-    if config.model_context_window is not None or not config.model_provider.probe_context_window:
-        return config  # nothing to ask: no event loop, no network
-    import asyncio
-
-    from pycodex.models.local import with_probed_context_window
-
-    return asyncio.run(with_probed_context_window(config, env))
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -180,10 +97,8 @@ def _run(
         stdin_is_data=_stdin_is_data(0),
         err=sys.stderr,
     )
-    images = tuple(image_data_url(Path(p)) for p in (getattr(args, "images", None) or ()))
-    if getattr(args, "oss", False) or getattr(args, "local_provider", None):
-        ensure_local_model(config, env)
-    config = _with_local_context_window(config, env)
+    images = read_images(args)
+    config = prepare_local_model(args, config, env)
     out_file = getattr(args, "output_last_message", None)
     req = ExecRequest(
         config=config,
@@ -229,14 +144,8 @@ def run_exec_resume(args: argparse.Namespace) -> int:
     _git_check(args)
     from pycodex.storage.rollout import find_latest_session, find_session
 
-    session_id: str | None = args.session_id
-    prompt_arg: str | None = args.prompt
-    if args.last:
-        if session_id is not None and prompt_arg is not None:
-            raise UsageError("with --last, give at most one PROMPT (no session ID)")
-        prompt_arg = prompt_arg if prompt_arg is not None else session_id
-        session_id = None
-    elif session_id is None:
+    session_id, prompt_arg = resume_target(args)
+    if session_id is None and not args.last:
         raise UsageError("give a session ID or --last")
     config = _config(args)
     codex_home = config.codex_home

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pycodex.protocol.errors import CodexError, UsageError
+from pycodex.protocol.errors import CodexError
 
 _POLICY_KEYS = ("approval_policy", "sandbox_mode")
 
@@ -112,12 +112,11 @@ def _launch(
 ) -> int:
     from pycodex import __version__
     from pycodex.cli.common import load_from_args
-    from pycodex.cli.exec_cmd import _ensure_oss, image_data_url
+    from pycodex.cli.session_inputs import prepare_local_model, read_images
 
     config, ask_trust = _apply_trust(load_from_args(args))
-    if getattr(args, "oss", False):
-        _ensure_oss(config.model_provider.base_url, config.model, os.environ)
-    images = tuple(image_data_url(Path(p)) for p in (getattr(args, "images", None) or ()))
+    config = prepare_local_model(args, config, os.environ)
+    images = read_images(args)
     from pycodex.frontends.tui.app import CodexApp
     from pycodex.frontends.tui.options import TuiOptions
 
@@ -161,16 +160,11 @@ def run_tui(args: argparse.Namespace) -> int:
 def run_resume(args: argparse.Namespace) -> int:
     """`codex resume [ID | --last] [PROMPT]`; neither: the session picker."""
     from pycodex.cli.common import config_from_args
+    from pycodex.cli.session_inputs import resume_target
     from pycodex.storage.rollout import find_latest_session, find_session
 
-    session_id: str | None = args.session_id
-    prompt: str | None = args.prompt
-    if args.last:
-        if session_id is not None and prompt is not None:
-            raise UsageError("with --last, give at most one PROMPT (no session ID)")
-        prompt = prompt if prompt is not None else session_id
-        session_id = None
-    elif session_id is None:
+    session_id, prompt = resume_target(args)
+    if session_id is None and not args.last:
         return _launch(args, pick_session=True, prompt=prompt)
     home = config_from_args(args).codex_home
     path = find_session(home, session_id) if session_id else find_latest_session(home)
