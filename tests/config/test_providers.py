@@ -29,6 +29,8 @@ def test_builtin_openai(tmp_path: Path) -> None:
         "OpenAI-Project": "OPENAI_PROJECT",
     }
     assert loaded.origins["model_providers.openai.base_url"] == "built-in"
+    assert p.env_key_instructions is not None
+    assert "codex login --api-key" in p.env_key_instructions
 
 
 def test_builtin_oss(tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ def builtin_layer(env: Mapping[str, str]) -> Layer:
         "name": "OpenAI",
         "base_url": openai_url or OPENAI_BASE_URL,
         "env_key": "OPENAI_API_KEY",
+        "env_key_instructions": "Set it, or store a key with `codex login --api-key KEY`.",
         "wire_api": WireApi.RESPONSES.value,
         "env_http_headers": {
             "OpenAI-Organization": "OPENAI_ORGANIZATION",
