@@ -6,12 +6,20 @@ environments explicitly to what they run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.model_server import ScriptedModelServer
+
+# CI explores the same examples on every run (main stays green on a given commit); locally
+# hypothesis searches anew each time and remembers failures in .hypothesis/.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Deterministic randomized property tests (fixed seeds; hypothesis is not a dependency).
+"""Property tests: random files and random edits, driven by fixed seeds (a broad, stable
+sweep) and by hypothesis (which searches and shrinks a failing case).
 
 1. For random files (LF or CRLF, with or without a final newline) and random non-overlapping
    edits, a patch generated from the edit - with its context lines fuzzed by trailing
@@ -12,10 +13,13 @@
 from __future__ import annotations
 
 import random
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from pycodex.apply_patch import apply_patch_text
 from pycodex.apply_patch.seek import fold
@@ -109,33 +113,63 @@ def _encode(lines: list[str], eol: str, final_newline: bool) -> bytes:
     return text.encode()
 
 
+def _generated_case(rng: random.Random, work: Path) -> bool:
+    """One random file and edit; the generated patch must reproduce the edit exactly.
+    False when no context size makes a chunk unique (nothing to check)."""
+    lines = [_line(rng) for _ in range(rng.randrange(1, 30))]
+    eol = rng.choice(["\n", "\r\n"])
+    final_newline = rng.random() < 0.8 or not lines[-1]
+    if len(lines) == 1 and not final_newline:
+        eol = "\n"  # the file has no line ending to keep: new lines get the default
+    edits = _edits(rng, len(lines))
+    body = _make_patch(rng, "f.txt", lines, edits)
+    if body is None:
+        return False
+    expected = list(lines)
+    for edit in reversed(edits):
+        expected[edit.start : edit.stop] = edit.new
+    write_tree(work, {"f.txt": _encode(lines, eol, final_newline)})
+    patch = "*** Begin Patch\n" + "\n".join(body) + "\n*** End Patch\n"
+    result = apply_patch_text(patch, work)
+    assert result.success, f"{patch}\n{result.output}"
+    want = _encode(expected, eol, final_newline or not expected) if expected else b""
+    got = (work / "f.txt").read_bytes()
+    assert got == want, f"{patch}\n{lines!r}\n{got!r}\n{want!r}"
+    return True
+
+
 def test_generated_patches_reproduce_the_edit(tmp_path: Path) -> None:
     rng = random.Random(20260425)
-    applied = skipped = 0
-    for case in range(300):
-        lines = [_line(rng) for _ in range(rng.randrange(1, 30))]
-        eol = rng.choice(["\n", "\r\n"])
-        final_newline = rng.random() < 0.8 or not lines[-1]
-        edits = _edits(rng, len(lines))
-        body = _make_patch(rng, "f.txt", lines, edits)
-        if body is None:
-            skipped += 1
-            continue
-        expected = list(lines)
-        for edit in reversed(edits):
-            expected[edit.start : edit.stop] = edit.new
-        work = tmp_path / str(case)
-        write_tree(work, {"f.txt": _encode(lines, eol, final_newline)})
-        patch = "*** Begin Patch\n" + "\n".join(body) + "\n*** End Patch\n"
+    applied = sum(_generated_case(rng, tmp_path / str(case)) for case in range(300))
+    assert applied >= 250, applied
+
+
+@settings(max_examples=150, deadline=None)
+@given(rng=st.randoms(use_true_random=False))
+def test_hypothesis_generated_patches_reproduce_the_edit(rng: random.Random) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _generated_case(rng, Path(tmp))
+
+
+@settings(max_examples=100, deadline=None)
+@given(rng=st.randoms(use_true_random=False))
+def test_hypothesis_absent_context_changes_nothing(rng: random.Random) -> None:
+    source = [_line(rng) for _ in range(rng.randrange(2, 20))]
+    body = _make_patch(rng, "target.txt", source, _edits(rng, len(source)))
+    assume(body is not None and any(line[:1] in " -" and line[1:].strip() for line in body))
+    assert body is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        write_tree(work, {"target.txt": "UNRELATED\n", "ok.txt": "keep\nme\n"})
+        before = snapshot(work)
+        patch = (
+            "*** Begin Patch\n*** Update File: ok.txt\n-keep\n+kept\n"
+            + "\n".join(body)
+            + "\n*** End Patch\n"
+        )
         result = apply_patch_text(patch, work)
-        assert result.success, f"case {case}:\n{patch}\n{result.output}"
-        want = _encode(expected, eol, final_newline or not expected)
-        got = (work / "f.txt").read_bytes()
-        if not expected:
-            want = b""
-        assert got == want, f"case {case}:\n{patch}\n{lines!r}\n{got!r}\n{want!r}"
-        applied += 1
-    assert applied >= 250, (applied, skipped)
+        assert not result.success, patch
+        assert snapshot(work) == before
 
 
 @pytest.mark.parametrize("seed", range(3))
