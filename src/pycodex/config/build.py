@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pycodex.config.keys import ROOT, Fail, Leaf, MapOf, Table, describe
-from pycodex.config.layers import Origin, find_origin
+from pycodex.config.layers import Origin
 from pycodex.config.providers import check_oss_port, provider_info
 from pycodex.config.schema import (
     DEFAULT_MODEL,
@@ -25,7 +25,6 @@ from pycodex.config.schema import (
     ShellEnvironmentPolicy,
 )
 from pycodex.config.toml_lines import KeyPath, dotted
-from pycodex.protocol.errors import ConfigError
 from pycodex.protocol.policy import (
     AskForApproval,
     ReasoningEffort,
@@ -48,6 +47,8 @@ _PLAIN = (
     "file_opener",
     "hide_agent_reasoning",
     "show_raw_agent_reasoning",
+    "include_plan_tool",
+    "include_apply_patch_tool",
     "chatgpt_base_url",
     "internal_originator",
 )
@@ -72,14 +73,11 @@ def build_config(
             describe(provider_id),
         )
     if "base_url" not in providers[provider_id]:
-        where = find_origin(origins, ("model_providers", provider_id))
-        raise ConfigError(
+        fail(
+            ("model_providers", provider_id, "base_url"),
             "the selected provider has no base_url",
-            file=where.file if where else None,
-            line=where.line if where else None,
-            key=dotted(("model_providers", provider_id, "base_url")),
-            expected='a URL such as "http://localhost:11434/v1"',
-            found="no base_url",
+            'a URL such as "http://localhost:11434/v1"',
+            "no base_url",
         )
     oss_url = origins.get(("model_providers", "oss", "base_url"))
     if oss_url is not None and oss_url.label == "env CODEX_OSS_PORT":
