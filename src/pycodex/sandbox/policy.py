@@ -8,7 +8,7 @@ command is started (Landlock + seccomp + mount namespace on Linux, ``sandbox-exe
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,10 +103,3 @@ def check_supported() -> None:
             f"no OS sandbox for {sys.platform}; use --sandbox danger-full-access "
             "inside an already-isolated environment"
         )
-
-
-def wrap_argv(policy: SandboxPolicy, argv: Sequence[str]) -> tuple[str, ...]:
-    """``argv`` unchanged: the sandbox is applied by ``launch.prepare_launch`` (Linux applies
-    it in the child before ``execve``; macOS prefixes ``sandbox-exec`` there)."""
-    del policy
-    return tuple(argv)
