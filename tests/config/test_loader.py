@@ -107,6 +107,8 @@ def test_the_29_keys_of_v020_plus_later_ones_are_known() -> None:
     assert set(ROOT.fields) == v020 | {
         "model_auto_compact_token_limit",
         "model_instructions_profile",
+        "include_plan_tool",
+        "include_apply_patch_tool",
     }
     assert set(SETTINGS) == set(ROOT.fields) - {"profile", "profiles"}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pycodex.core.prompt import default_base_instructions
 from pycodex.models.base import Completed, OutputItemDone
 from pycodex.models.scripted import (
@@ -421,3 +423,26 @@ def test_exec_output_json_is_valid(tmp_path: Path) -> None:
 
     text = outputs(run(scenario).prompts[1])["c"]
     assert json.loads(text)["output"] == "é\n"
+
+
+@pytest.mark.parametrize(
+    ("plan", "apply_patch", "offered"),
+    [
+        (True, True, ["shell", "update_plan", "apply_patch"]),
+        (False, True, ["shell", "apply_patch"]),
+        (True, False, ["shell", "update_plan"]),
+        (False, False, ["shell"]),
+    ],
+)
+def test_include_plan_and_apply_patch_tool_settings(
+    tmp_path: Path, plan: bool, apply_patch: bool, offered: list[str]
+) -> None:
+    config = make_config(tmp_path, include_plan_tool=plan, include_apply_patch_tool=apply_patch)
+
+    async def scenario():
+        codex, model = await start(config, [reply("ok")])
+        await turn(codex, "hi")
+        return model
+
+    model = run(scenario)
+    assert [t.name for t in model.prompts[0].tools] == offered

@@ -195,6 +195,23 @@ def test_config_map_is_applied_like_dash_c(
     assert request.query == {"tag": 'a b"c'}
 
 
+def test_include_plan_tool_false_leaves_update_plan_out(
+    model_server: ScriptedModelServer, repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    model_server.push(Turn(text="ok"), Turn(text="ok"))
+
+    async def main() -> None:
+        async with mcp_client(env, repo, stderr=tmp_path / "err") as (session, _, _):
+            for plan in (False, True):
+                result = await call(session, "codex", {"prompt": "hi", "include-plan-tool": plan})
+                assert not result.is_error, text_of(result)
+
+    anyio.run(main)
+    offered = [[t["name"] for t in (r.body or {})["tools"]] for r in model_server.model_requests]
+    assert "update_plan" not in offered[0]
+    assert "update_plan" in offered[1]
+
+
 def test_several_sessions_at_once_each_with_its_own_core(
     repo: Path, codex_home: Path, tmp_path: Path
 ) -> None:

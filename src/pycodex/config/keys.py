@@ -138,6 +138,8 @@ SETTINGS: dict[str, Spec] = {
     "tui": Table({}, open=True),
     "hide_agent_reasoning": BOOL,
     "show_raw_agent_reasoning": BOOL,
+    "include_plan_tool": BOOL,
+    "include_apply_patch_tool": BOOL,
     "mcp_servers": MapOf(MCP_SERVER),
     "projects": MapOf(Table({"trust_level": Leaf("enum", ("trusted", "untrusted"))})),
     "chatgpt_base_url": STR,

@@ -129,6 +129,8 @@ class Config:
     history: History = field(default_factory=History)
     file_opener: str = "vscode"
     hide_agent_reasoning: bool = False
+    include_plan_tool: bool = True  # offer `update_plan` (later Codex's key)
+    include_apply_patch_tool: bool = True  # offer `apply_patch` as a tool (always parsed in shell)
     show_raw_agent_reasoning: bool = False
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     projects: dict[str, ProjectConfig] = field(default_factory=dict)

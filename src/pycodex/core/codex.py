@@ -154,7 +154,12 @@ class Codex:
         self._notifier = Notifier(config.notify, cwd=config.cwd, env=env)
         self._mcp = mcp  # MCP servers' tools are offered after the built-in ones
         mcp_tools = mcp_function_tools(mcp.tools) if mcp is not None else ()
-        self._tools = (*default_tools(config.approval_policy), *mcp_tools)
+        builtin = default_tools(
+            config.approval_policy,
+            plan=config.include_plan_tool,
+            apply_patch=config.include_apply_patch_tool,
+        )
+        self._tools = (*builtin, *mcp_tools)
         self._tool_env = create_env(
             config.shell_environment_policy, env, network_disabled=not network_enabled(config)
         )

@@ -121,8 +121,16 @@ def apply_patch_tool() -> FunctionTool:
     )
 
 
-def default_tools(approval: AskForApproval) -> tuple[FunctionTool, ...]:
-    """Every model gets ``apply_patch`` as a tool (SPEC §4): a patch in a JSON string needs
-    no shell quoting, so it is the most reliable way to send one. Models trained to send
-    patches through ``shell`` keep working: those calls are recognised too."""
-    return (shell_tool(approval), update_plan_tool(), apply_patch_tool())
+def default_tools(
+    approval: AskForApproval, *, plan: bool = True, apply_patch: bool = True
+) -> tuple[FunctionTool, ...]:
+    """``shell``, then ``update_plan`` and ``apply_patch`` unless turned off
+    (``include_plan_tool`` / ``include_apply_patch_tool``). ``apply_patch`` is a tool by
+    default (SPEC §4): a patch in a JSON string needs no shell quoting, so it is the most
+    reliable way to send one. Patches sent through ``shell`` are recognised either way."""
+    tools = [shell_tool(approval)]
+    if plan:
+        tools.append(update_plan_tool())
+    if apply_patch:
+        tools.append(apply_patch_tool())
+    return tuple(tools)

@@ -90,6 +90,8 @@ class Sessions:
         config = loaded.config
         if args.base_instructions is not None:
             config = dataclasses.replace(config, base_instructions=args.base_instructions)
+        if args.include_plan_tool is not None:
+            config = dataclasses.replace(config, include_plan_tool=args.include_plan_tool)
         return config
 
     async def start(self, args: CodexArgs, peer: Peer, request_id: RequestId) -> TurnResult:
