@@ -19,7 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from pycodex.cli.session_inputs import prepare_local_model, read_images, resume_target
+from pycodex.cli.session_inputs import (
+    find_resume_path,
+    prepare_local_model,
+    read_images,
+    resume_target,
+)
 from pycodex.protocol.errors import EXIT_FAILURE, CodexError, UsageError
 from pycodex.protocol.policy import AskForApproval
 
@@ -142,19 +147,9 @@ def run_exec_resume(args: argparse.Namespace) -> int:
     With ``--last`` there is no ID, so the first positional (parsed as the ID) is the prompt.
     """
     _git_check(args)
-    from pycodex.storage.rollout import find_latest_session, find_session
-
     session_id, prompt_arg = resume_target(args)
     if session_id is None and not args.last:
         raise UsageError("give a session ID or --last")
     config = _config(args)
-    codex_home = config.codex_home
-    if session_id is None:
-        path = find_latest_session(codex_home)
-        if path is None:
-            raise CodexError(f"no saved session under {codex_home / 'sessions'}")
-    else:
-        path = find_session(codex_home, session_id)
-        if path is None:
-            raise CodexError(f"no saved session matches {session_id!r}")
+    path = find_resume_path(config.codex_home, session_id)
     return _run(args, config, resume_path=path, prompt_arg=prompt_arg)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 from pycodex.config.schema import Config
-from pycodex.protocol.errors import UsageError
+from pycodex.protocol.errors import CodexError, UsageError
 
 
 def read_images(args: argparse.Namespace) -> tuple[str, ...]:
@@ -40,6 +40,22 @@ def resume_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
             raise UsageError("with --last, give at most one PROMPT (no session ID)")
         return None, prompt if prompt is not None else session_id
     return session_id, prompt
+
+
+def find_resume_path(codex_home: Path, session_id: str | None) -> Path:
+    """The saved session ``resume`` means: the one whose id starts with ``session_id``, or
+    the latest (``--last``, ``session_id`` None). None found is a one-line error."""
+    from pycodex.storage.rollout import find_latest_session, find_session
+
+    if session_id is None:
+        path = find_latest_session(codex_home)
+        if path is None:
+            raise CodexError(f"no saved session under {codex_home / 'sessions'}")
+        return path
+    path = find_session(codex_home, session_id)
+    if path is None:
+        raise CodexError(f"no saved session matches {session_id!r}")
+    return path
 
 
 def prepare_local_model(args: argparse.Namespace, config: Config, env: Mapping[str, str]) -> Config:
@@ -101,3 +117,26 @@ def _with_local_context_window(config: Config, env: Mapping[str, str]) -> Config
     from pycodex.models.local import with_probed_context_window
 
     return asyncio.run(with_probed_context_window(config, env))
+
+
+LOCAL_PROVIDERS = ("oss", "lmstudio")
+
+
+def local_model_lister(
+    config: Config, env: Mapping[str, str]
+) -> Callable[[], Awaitable[Sequence[str]]]:
+    """For the TUI's ``/model``: the models a local server (``oss``, ``lmstudio``) lists at
+    ``/v1/models``; nothing for other providers or when the server does not answer."""
+
+    async def list_local_models() -> Sequence[str]:
+        base_url = config.model_provider.base_url
+        if config.model_provider_id not in LOCAL_PROVIDERS or not base_url:
+            return ()
+        from pycodex.models.local import list_models
+
+        try:
+            return await list_models(base_url, env=env)
+        except CodexError:
+            return ()
+
+    return list_local_models

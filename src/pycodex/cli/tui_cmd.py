@@ -105,16 +105,16 @@ def _apply_trust(loaded: LoadedConfig) -> tuple[Config, bool]:
 
 def _launch(
     args: argparse.Namespace,
+    loaded: LoadedConfig,
     *,
     resume_path: Path | None = None,
     pick_session: bool = False,
     prompt: str | None = None,
 ) -> int:
     from pycodex import __version__
-    from pycodex.cli.common import load_from_args
     from pycodex.cli.session_inputs import prepare_local_model, read_images
 
-    config, ask_trust = _apply_trust(load_from_args(args))
+    config, ask_trust = _apply_trust(loaded)
     config = prepare_local_model(args, config, os.environ)
     images = read_images(args)
     from pycodex.frontends.tui.app import CodexApp
@@ -154,21 +154,19 @@ def _print_transcript(text: str, config: Config) -> None:
 
 def run_tui(args: argparse.Namespace) -> int:
     """`codex [PROMPT]`."""
-    return _launch(args, prompt=args.prompt)
+    from pycodex.cli.common import load_from_args
+
+    return _launch(args, load_from_args(args), prompt=args.prompt)
 
 
 def run_resume(args: argparse.Namespace) -> int:
     """`codex resume [ID | --last] [PROMPT]`; neither: the session picker."""
-    from pycodex.cli.common import config_from_args
-    from pycodex.cli.session_inputs import resume_target
-    from pycodex.storage.rollout import find_latest_session, find_session
+    from pycodex.cli.common import load_from_args
+    from pycodex.cli.session_inputs import find_resume_path, resume_target
 
     session_id, prompt = resume_target(args)
+    loaded = load_from_args(args)
     if session_id is None and not args.last:
-        return _launch(args, pick_session=True, prompt=prompt)
-    home = config_from_args(args).codex_home
-    path = find_session(home, session_id) if session_id else find_latest_session(home)
-    if path is None:
-        what = f"matches {session_id!r}" if session_id else f"under {home / 'sessions'}"
-        raise CodexError(f"no saved session {what}")
-    return _launch(args, resume_path=path, prompt=prompt)
+        return _launch(args, loaded, pick_session=True, prompt=prompt)
+    path = find_resume_path(loaded.config.codex_home, session_id)
+    return _launch(args, loaded, resume_path=path, prompt=prompt)
