@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
+from pycodex.cli.session_inputs import local_model_lister
 from pycodex.frontends.tui.app import CodexApp
 from pycodex.frontends.tui.choice import ChoiceScreen
 from pycodex.frontends.tui.slash import INIT_PROMPT
@@ -218,3 +221,34 @@ def test_mention_command_starts_a_file_mention(codex_home: Path, tmp_path: Path)
         await wait_until(pilot, lambda: app.popup.current() == "readme.md", "match")
 
     drive(app, scenario)
+
+
+def test_model_picker_lists_what_a_local_server_offers(codex_home: Path, tmp_path: Path) -> None:
+    """`/model` on a local provider shows the models its server lists at /v1/models (the
+    lister the CLI builds, over real HTTP to the scripted server's Ollama endpoints)."""
+    with ScriptedModelServer(ollama_models=["qwen3:4b", "llama3.2:1b"]) as server:
+        options = tui_options(codex_home, tmp_path, server.base_url)
+        config = dataclasses.replace(
+            options.config,
+            model_provider_id="oss",
+            model_provider=dataclasses.replace(
+                options.config.model_provider, id="oss", base_url=server.base_url
+            ),
+        )
+        services = dataclasses.replace(
+            options.services, list_models=local_model_lister(config, options.env)
+        )
+        app = CodexApp(dataclasses.replace(options, config=config, services=services))
+        seen: list[str] = []
+
+        async def scenario(pilot: Pilot[int]) -> None:
+            await ready(pilot, app)
+            await _command(pilot, "/model")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "picker")
+            listed = app.screen.query_one(OptionList)
+            seen.extend(str(listed.get_option_at_index(i).id) for i in range(listed.option_count))
+            await pilot.press("escape")
+
+        drive(app, scenario)
+        assert any(r.path.endswith("/models") for r in server.requests)
+    assert seen[:3] == ["test-model", "qwen3:4b", "llama3.2:1b"]

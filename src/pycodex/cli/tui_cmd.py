@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 def _services(config: Config) -> TuiServices:
+    from pycodex.cli.session_inputs import local_model_lister
     from pycodex.frontends.tui.options import TuiServices
     from pycodex.protocol.items import MessageItem
     from pycodex.storage.config_edit import set_project_trust
@@ -73,6 +74,7 @@ def _services(config: Config) -> TuiServices:
         replay=replay,
         list_sessions=lambda: list_sessions(home),
         set_trust=set_trust,
+        list_models=local_model_lister(config, os.environ),
     )
 
 

@@ -7,6 +7,7 @@ The file search and the session picker are sibling modules (``file_search``,
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -153,6 +154,9 @@ async def _status(app: CodexApp, arg: str) -> None:
     await app.transcript.add(TextCell(card, classes="status"))
 
 
+MODEL_LIST_TIMEOUT_S = 3.0
+
+
 async def _model(app: CodexApp, arg: str) -> None:
     async def chosen(model: str | None) -> None:
         if model and model != app.config.model:
@@ -164,7 +168,12 @@ async def _model(app: CodexApp, arg: str) -> None:
         return
     from pycodex.frontends.tui.choice import ChoiceScreen
 
-    choices = [(m, "") for m in dict.fromkeys((app.config.model, *MODEL_CHOICES))]
+    try:  # what the server offers (local providers), then the usual names
+        offered = await asyncio.wait_for(app.options.services.list_models(), MODEL_LIST_TIMEOUT_S)
+    except TimeoutError:
+        offered = ()
+    names = dict.fromkeys((app.config.model, *offered, *MODEL_CHOICES))
+    choices = [(m, "offered by the server" if m in offered else "") for m in names]
     app.push_screen(ChoiceScreen("Model for the next turns", choices, app.config.model), chosen)
 
 

@@ -50,19 +50,25 @@ def _no_trust(cwd: Path, trusted: bool) -> None:
     del cwd, trusted
 
 
+async def _no_models() -> Sequence[str]:
+    return ()
+
+
 @dataclass(frozen=True)
 class TuiServices:
     """Storage seen through callables: ``load_history`` gives earlier prompts (oldest
     first), ``append_history`` records a submitted one, ``replay`` gives a saved session's
     ``(role, text)`` messages to show when it is resumed, ``list_sessions`` the saved
     sessions for the picker (rows as ``resume_picker.SessionRow``; called in a thread),
-    ``set_trust`` persists the onboarding answer for a directory."""
+    ``set_trust`` persists the onboarding answer for a directory, ``list_models`` the
+    models the provider's server offers (local servers; empty when unknown)."""
 
     load_history: Callable[[], Sequence[str]] = _no_history
     append_history: Callable[[str, str], None] = _discard
     replay: Callable[[Path], Sequence[tuple[str, str]]] = _no_replay
     list_sessions: Callable[[], Sequence[Any]] = _no_sessions
     set_trust: Callable[[Path, bool], None] = _no_trust
+    list_models: Callable[[], Awaitable[Sequence[str]]] = _no_models
 
 
 def default_spawn(env: Mapping[str, str]) -> SpawnCore:
