@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
-
-import pytest
 
 from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
 from tests.support_tests.http_helpers import json_events, post, request
@@ -58,10 +57,19 @@ def test_non_json_body_is_kept_raw(model_server: ScriptedModelServer) -> None:
 
 
 def test_wait_for_requests_times_out_quickly(model_server: ScriptedModelServer) -> None:
-    t0 = time.monotonic()
-    with pytest.raises(TimeoutError, match="wanted 1 requests"):
-        model_server.wait_for_requests(1, timeout=0.1)
-    assert time.monotonic() - t0 < 1
+    raised: list[TimeoutError] = []
+
+    def wait() -> None:
+        try:
+            model_server.wait_for_requests(1, timeout=0.1)
+        except TimeoutError as exc:
+            raised.append(exc)
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    waiter.join(timeout=1)  # bounded: a wait that ignored its 0.1 s timeout is still running
+    assert not waiter.is_alive(), "wait_for_requests did not honour timeout=0.1"
+    assert len(raised) == 1 and "wanted 1 requests" in str(raised[0])
 
 
 def test_disabled_wire_is_404_and_keeps_the_step() -> None:
