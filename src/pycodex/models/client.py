@@ -217,8 +217,8 @@ class HttpModelClient:
             body["tool_choice"] = self._tool_choice
         return body
 
-    async def _fit_notice(self, request: dict[str, Any]) -> Notice | None:
-        """Once per client: a ``Notice`` when the prompt is larger than the window."""
+    async def _fit_notice(self, tokens: int) -> Notice | None:
+        """Once per client: a ``Notice`` when the prompt (``tokens``) is larger than the window."""
         if self._checked_fit:
             return None
         self._checked_fit = True
@@ -228,14 +228,14 @@ class HttpModelClient:
             self._window = await ollama_context_window(
                 self.provider.base_url or "", self.options.model, env=self._env
             )
-        tokens = estimate_request_tokens(request)
         if self._window is not None and tokens > self._window:
             return Notice(does_not_fit_message(tokens, self._window))
         return None
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[ModelEvent]:
         request = self.request_body(prompt)
-        notice = await self._fit_notice(request)
+        prompt_tokens = estimate_request_tokens(request)
+        notice = await self._fit_notice(prompt_tokens)
         if notice is not None:
             yield notice
         body = json.dumps(request).encode("utf-8")
@@ -245,7 +245,6 @@ class HttpModelClient:
         schemas: ToolSchemas | None = None
         if self.provider.text_tool_calls and prompt.tools:
             schemas = {t.name: t.parameters for t in prompt.tools}
-        prompt_tokens = estimate_request_tokens(request)
         request_retries = stream_retries = 0
         while True:
             attempt_events = self._attempt(body, headers, schemas, prompt_tokens)
