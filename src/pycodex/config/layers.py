@@ -90,13 +90,3 @@ def find_origin(origins: Mapping[KeyPath, Origin], path: KeyPath) -> Origin | No
         if found is not None:
             return found
     return None
-
-
-def get_in(values: Mapping[str, Any], path: KeyPath) -> Any:
-    """The value at ``path`` (None when any part is missing or not a table)."""
-    node: Any = values
-    for part in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
