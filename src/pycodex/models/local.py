@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pycodex.config.schema import Config
-from pycodex.models.http import open_request
-from pycodex.models.ollama import PROBE_TIMEOUT_SECONDS, host_root
+from pycodex.models.ollama import PROBE_TIMEOUT_SECONDS, host_root, json_request
 from pycodex.protocol.errors import ModelError, OssSetupError
 
 LMSTUDIO_NOT_RUNNING = (
@@ -32,15 +31,7 @@ async def _json(
     method: str, url: str, body: dict[str, Any] | None, env: Mapping[str, str] | None
 ) -> Any:
     """The JSON answer of one request; ``ModelError`` for anything but a JSON 200."""
-    resp = await open_request(
-        method,
-        url,
-        headers={"Content-Type": "application/json"} if body is not None else {},
-        body=json.dumps(body).encode() if body is not None else None,
-        connect_timeout=PROBE_TIMEOUT_SECONDS,
-        read_timeout=PROBE_TIMEOUT_SECONDS,
-        env=env,
-    )
+    resp = await json_request(method, url, body, env, PROBE_TIMEOUT_SECONDS)
     try:
         raw = await resp.read()
         if resp.status != 200:

@@ -39,13 +39,14 @@ def host_root(base_url: str) -> str:
     return root[: -len("/v1")] if root.endswith("/v1") else root
 
 
-async def _request(
+async def json_request(
     method: str,
     url: str,
     body: dict[str, Any] | None,
     env: Mapping[str, str] | None,
     read_timeout: float,
 ) -> HttpResponse:
+    """One request to a local server's JSON API (``body``, when given, is sent as JSON)."""
     return await open_request(
         method,
         url,
@@ -58,7 +59,7 @@ async def _request(
 
 
 async def _get_json(url: str, env: Mapping[str, str] | None) -> Any:
-    resp = await _request("GET", url, None, env, PROBE_TIMEOUT_SECONDS)
+    resp = await json_request("GET", url, None, env, PROBE_TIMEOUT_SECONDS)
     try:
         if resp.status != 200:
             raise OssSetupError(f"{url} answered HTTP {resp.status}")
@@ -85,7 +86,7 @@ async def ensure_oss_model(
     """Probe the server, look the model up, pull it if missing. Raises ``OssSetupError``."""
     root = host_root(base_url)
     try:
-        resp = await _request("GET", f"{root}/v1/models", None, env, PROBE_TIMEOUT_SECONDS)
+        resp = await json_request("GET", f"{root}/v1/models", None, env, PROBE_TIMEOUT_SECONDS)
     except ModelError as exc:
         raise OssSetupError(NOT_RUNNING) from exc
     resp.close()
@@ -106,7 +107,7 @@ async def _pull(
     env: Mapping[str, str] | None,
 ) -> None:
     body = {"model": model, "stream": True}
-    resp = await _request("POST", f"{root}/api/pull", body, env, PULL_IDLE_TIMEOUT_SECONDS)
+    resp = await json_request("POST", f"{root}/api/pull", body, env, PULL_IDLE_TIMEOUT_SECONDS)
     try:
         if resp.status != 200:
             text = (await resp.read(4096)).decode("utf-8", "replace").strip()
