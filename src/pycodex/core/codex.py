@@ -31,7 +31,6 @@ from pycodex.core.images import user_input_message
 from pycodex.core.model_info import context_window, request_options
 from pycodex.core.notify import Notifier
 from pycodex.core.project_doc import load_user_instructions
-from pycodex.core.prompt import network_enabled
 from pycodex.core.session import Session
 from pycodex.core.tools.context import ToolContext
 from pycodex.core.tools.mcp import mcp_function_tools
@@ -160,9 +159,9 @@ class Codex:
             apply_patch=config.include_apply_patch_tool,
         )
         self._tools = (*builtin, *mcp_tools)
-        self._tool_env = create_env(
-            config.shell_environment_policy, env, network_disabled=not network_enabled(config)
-        )
+        # CODEX_SANDBOX_NETWORK_DISABLED is added per command by sandbox.launch, from the
+        # policy the command actually runs under (an approved rerun outside it has network).
+        self._tool_env = create_env(config.shell_environment_policy, env)
         self._task: asyncio.Task[None] | None = None
         self._turn: TurnContext | None = None
         self._task_sub_id: str | None = None

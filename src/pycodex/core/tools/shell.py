@@ -32,7 +32,6 @@ from pycodex.core.approval_policy import (
     on_failure_retry,
 )
 from pycodex.core.command_safety import is_known_safe
-from pycodex.core.exec_env import NETWORK_DISABLED_VAR
 from pycodex.core.exec_output import format_exec_output
 from pycodex.core.tools.apply_patch import apply_patch_call
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
@@ -43,7 +42,6 @@ from pycodex.protocol.events import (
     ExecCommandEnd,
     ExecCommandOutputDelta,
 )
-from pycodex.protocol.policy import SandboxMode
 from pycodex.sandbox.policy import FULL_ACCESS
 from pycodex.sandbox.spawn import CommandResult, StreamName, run_command
 
@@ -153,11 +151,9 @@ async def _execute(
     the result and the text for the model."""
     timeout_ms = params.timeout_ms or ctx.default_timeout_ms
     budget = MAX_DELTA_BYTES_PER_CALL
-    if sandboxed or ctx.sandbox.mode is SandboxMode.DANGER_FULL_ACCESS:
-        sandbox, env = ctx.sandbox, ctx.env
-    else:  # the user lifted the sandbox for this command, network included
-        sandbox = FULL_ACCESS
-        env = {k: v for k, v in ctx.env.items() if k != NETWORK_DISABLED_VAR}
+    # Unsandboxed: the user lifted the sandbox for this command, network included
+    # (prepare_launch marks CODEX_SANDBOX_NETWORK_DISABLED only under a policy without it).
+    sandbox = ctx.sandbox if sandboxed else FULL_ACCESS
 
     def on_output(stream: StreamName, chunk: bytes) -> None:
         nonlocal budget
@@ -172,7 +168,7 @@ async def _execute(
         result = await run_command(
             params.command,
             cwd=Path(cwd),
-            env=env,
+            env=ctx.env,
             timeout_ms=timeout_ms,
             on_output=on_output,
             sandbox=sandbox,
