@@ -14,6 +14,7 @@ from pycodex.config.schema import Config
 from pycodex.core.model_info import use_compact_prompt
 from pycodex.protocol.items import MessageItem, ResponseItem, user_message
 from pycodex.protocol.policy import AskForApproval, SandboxMode
+from pycodex.sandbox.policy import policy_from_config
 
 ENV_CONTEXT_OPEN = "<environment_context>"
 ENV_CONTEXT_CLOSE = "</environment_context>"
@@ -44,15 +45,6 @@ def base_instructions(config: Config) -> str:
     return default_base_instructions()
 
 
-def network_enabled(config: Config) -> bool:
-    if config.sandbox_mode is SandboxMode.DANGER_FULL_ACCESS:
-        return True
-    return (
-        config.sandbox_mode is SandboxMode.WORKSPACE_WRITE
-        and config.sandbox_workspace_write.network_access
-    )
-
-
 def environment_context(
     cwd: Path, approval: AskForApproval, sandbox: SandboxMode, network: bool
 ) -> str:
@@ -72,9 +64,8 @@ def user_instructions_text(instructions: str) -> str:
 
 def initial_context(config: Config, user_instructions: str | None) -> tuple[MessageItem, ...]:
     """The messages sent before the history on every request."""
-    env = environment_context(
-        config.cwd, config.approval_policy, config.sandbox_mode, network_enabled(config)
-    )
+    network = policy_from_config(config).has_network  # the sandbox's rule, not a copy
+    env = environment_context(config.cwd, config.approval_policy, config.sandbox_mode, network)
     items = [user_message(env)]
     if user_instructions:
         items.append(user_message(user_instructions_text(user_instructions)))
