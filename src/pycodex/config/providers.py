@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pycodex.config.layers import Layer, Origin, walk
+from pycodex.config.layers import Layer, Origin, layer_from_values
 from pycodex.config.schema import ModelProviderInfo
 from pycodex.config.toml_lines import KeyPath, dotted
 from pycodex.protocol.errors import ConfigError
@@ -81,14 +81,14 @@ def builtin_layer(env: Mapping[str, str]) -> Layer:
         special[("model_providers", "oss", "base_url")] = "CODEX_OSS_BASE_URL"
     elif port:
         special[("model_providers", "oss", "base_url")] = "CODEX_OSS_PORT"
-    layer = Layer(values)
-    for path in walk(values):
+
+    def origin(path: KeyPath) -> Origin:
         var = special.get(path)
         if var is None:
-            layer.origins[path] = Origin(BUILT_IN, key=dotted(path))
-        else:
-            layer.origins[path] = Origin(f"env {var}", file=f"env {var}", key=var)
-    return layer
+            return Origin(BUILT_IN, key=dotted(path))
+        return Origin(f"env {var}", file=f"env {var}", key=var)
+
+    return layer_from_values(values, origin)
 
 
 def check_oss_port(env: Mapping[str, str]) -> None:
