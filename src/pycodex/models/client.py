@@ -29,6 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
+from pycodex.config.providers import OPENAI_BASE_URL
 from pycodex.config.schema import ModelProviderInfo
 from pycodex.models import chat_api, responses_api
 from pycodex.models.base import (
@@ -68,7 +69,6 @@ from pycodex.protocol.errors import (
 )
 from pycodex.protocol.policy import WireApi
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 EMPTY_BODY = "the server answered 200 with an empty body"
 # Local servers answer 200 and nothing when the request fails after the headers went out
 # (llama-cpp-python does for a prompt larger than its context): a retry rarely helps.
@@ -122,7 +122,7 @@ def resolve_bearer(
 
 def build_url(provider: ModelProviderInfo) -> str:
     path = "/responses" if provider.wire_api == WireApi.RESPONSES else "/chat/completions"
-    url = (provider.base_url or DEFAULT_BASE_URL).rstrip("/") + path
+    url = (provider.base_url or OPENAI_BASE_URL).rstrip("/") + path
     if provider.query_params:
         url += ("&" if "?" in url else "?") + urlencode(provider.query_params)
     return url
