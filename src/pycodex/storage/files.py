@@ -10,6 +10,7 @@ survives a power loss.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def json_line(obj: object) -> bytes:
+    """``obj`` as one compact UTF-8 JSON line (the JSONL files under ``$CODEX_HOME``)."""
+    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def write_line(fd: int, line: bytes) -> None:

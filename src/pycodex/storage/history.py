@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pycodex.protocol.errors import CodexError
-from pycodex.storage.files import PRIVATE_FILE_MODE, ensure_private_dir, write_atomic, write_line
+from pycodex.storage.files import (
+    PRIVATE_FILE_MODE,
+    ensure_private_dir,
+    json_line,
+    write_atomic,
+    write_line,
+)
 
 HISTORY_FILE = "history.jsonl"
 _LOCK_TIMEOUT_S = 2.0
@@ -78,7 +84,7 @@ def append_history(
     ensure_private_dir(codex_home)
     path = history_path(codex_home)
     entry = {"session_id": session_id, "ts": int(time.time()), "text": text}
-    line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    line = json_line(entry)
     fd = _open_locked(path)
     try:
         st = os.fstat(fd)

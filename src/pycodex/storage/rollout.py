@@ -30,7 +30,7 @@ from typing import Any
 from pycodex import __version__
 from pycodex.protocol.errors import CodexError, UsageError
 from pycodex.protocol.items import MessageItem, ResponseItem, item_from_json, to_json
-from pycodex.storage.files import ensure_private_dir, write_line
+from pycodex.storage.files import ensure_private_dir, json_line, write_line
 
 SESSIONS_DIR = "sessions"
 DEFAULT_ORIGINATOR = "codex_cli_rs"
@@ -51,10 +51,6 @@ class AmbiguousSessionError(UsageError):
 
 def sessions_root(codex_home: Path) -> Path:
     return codex_home / SESSIONS_DIR
-
-
-def _dumps(obj: Any) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _iso_utc(moment: datetime) -> str:
@@ -128,7 +124,7 @@ class RolloutWriter:
         """Append one raw JSON object line (metadata or a future marker kind)."""
         if self._fd is None:
             raise ValueError(f"rollout writer for {self.path} is closed")
-        write_line(self._fd, _dumps(obj))
+        write_line(self._fd, json_line(obj))
 
     def close(self) -> None:
         if self._fd is not None:
