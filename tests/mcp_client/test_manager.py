@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -29,10 +28,12 @@ def with_manager(
     servers: list[McpServerConfig],
     body: Callable[[McpManager], Awaitable[T]],
     env: dict[str, str] | None = None,
+    start_bound: float | None = None,
 ) -> T:
     async def main() -> T:
-        manager = await McpManager.start(
-            {s.name: s for s in servers}, env=env or ENV, cwd=Path.cwd()
+        manager = await asyncio.wait_for(
+            McpManager.start({s.name: s for s in servers}, env=env or ENV, cwd=Path.cwd()),
+            start_bound,
         )
         try:
             return await body(manager)
@@ -80,21 +81,20 @@ def test_error_results_and_rich_content() -> None:
 
 
 def test_failed_servers_are_reported_once_and_the_rest_serve() -> None:
-    async def body(m: McpManager) -> tuple[float, tuple[str, ...]]:
+    async def body(m: McpManager) -> tuple[str, ...]:
         assert [t.server for t in m.tools] == ["ok"] * len(m.tools)
         assert (await call(m, "ok__add", a=1, b=1)).content[0]["text"] == "2"
-        return time.monotonic(), m.failures
+        return m.failures
 
-    t0 = time.monotonic()
-    ready, failures = with_manager(
+    failures = with_manager(
         [
             demo("ok"),
             McpServerConfig(name="missing", command="/nonexistent/mcp-server"),
             demo("slow", "--startup-delay", "30", startup_timeout_sec=1.0),
         ],
         body,
+        start_bound=8.0,  # bounded: a start that waited out the slow one's 30 s fails here
     )
-    assert ready - t0 < 8.0  # the slow one did not hold the session for 30 s
     assert len(failures) == 2
     assert failures[0].startswith("MCP server `missing` failed to start: No such file")
     assert "/nonexistent/mcp-server" in failures[0]
@@ -105,21 +105,19 @@ def test_failed_servers_are_reported_once_and_the_rest_serve() -> None:
 
 
 def test_servers_start_concurrently() -> None:
-    async def body(m: McpManager) -> tuple[float, int]:
-        return time.monotonic(), len({t.server for t in m.tools})
+    async def body(m: McpManager) -> int:
+        return len({t.server for t in m.tools})
 
-    t0 = time.monotonic()
-    ready, started = with_manager([demo(f"s{i}", "--startup-delay", "4") for i in range(3)], body)
-    assert started == 3
-    assert ready - t0 < 12.0  # one after another: over 12 s of delays alone
+    # Bounded: one after another, the three 4 s startup delays alone take 12 s.
+    servers = [demo(f"s{i}", "--startup-delay", "4") for i in range(3)]
+    assert with_manager(servers, body, start_bound=12.0) == 3
 
 
 def test_a_hung_call_times_out_and_the_server_is_restarted() -> None:
     async def body(m: McpManager) -> None:
         pid = (await call(m, "demo__pid")).content[0]["text"]
-        t0 = time.monotonic()
-        hung = await call(m, "demo__sleep", seconds=60)
-        assert time.monotonic() - t0 < 10.0
+        # Bounded: a call that ignored tool_timeout_sec would still be waiting at 10 s.
+        hung = await asyncio.wait_for(call(m, "demo__sleep", seconds=60), 10.0)
         assert hung.error is not None and "no result within 1s (tool_timeout_sec)" in hung.error
         assert hung.model_output("demo", "sleep").startswith("MCP tool error:")
         again = (await call(m, "demo__pid")).content[0]["text"]
