@@ -175,6 +175,14 @@ def _choice(arguments: dict[str, Any], name: str, choices: list[str]) -> str | N
     return value
 
 
+def _prompt(arguments: dict[str, Any]) -> str:
+    """The ``prompt`` of either tool: a string with something in it."""
+    prompt = _string(arguments, "prompt") or ""
+    if not prompt.strip():
+        raise ToolArgumentError("argument `prompt` must not be empty")
+    return prompt
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -193,9 +201,7 @@ def parse_codex_args(arguments: dict[str, Any] | None) -> CodexArgs:
     """Check a ``codex`` call against ``CODEX_SCHEMA`` and turn it into overrides."""
     args = dict(arguments or {})
     _check_names(args, CODEX_SCHEMA)
-    prompt = _string(args, "prompt") or ""
-    if not prompt.strip():
-        raise ToolArgumentError("argument `prompt` must not be empty")
+    prompt = _prompt(args)
     approval = _choice(args, "approval-policy", _APPROVALS)
     sandbox = _choice(args, "sandbox", _SANDBOXES)
     cwd = _string(args, "cwd")
@@ -226,9 +232,7 @@ def parse_codex_args(arguments: dict[str, Any] | None) -> CodexArgs:
 def parse_reply_args(arguments: dict[str, Any] | None) -> ReplyArgs:
     args = dict(arguments or {})
     _check_names(args, REPLY_SCHEMA)
-    prompt = _string(args, "prompt") or ""
-    if not prompt.strip():
-        raise ToolArgumentError("argument `prompt` must not be empty")
+    prompt = _prompt(args)
     return ReplyArgs(session_id=_string(args, "sessionId") or "", prompt=prompt)
 
 
