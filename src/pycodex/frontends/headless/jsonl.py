@@ -87,7 +87,7 @@ class JsonlMapper:
         return item
 
     def _take(self, call_id: str) -> JsonObject | None:
-        return self._open.pop(call_id) if call_id in self._open else None
+        return self._open.pop(call_id, None)
 
     @staticmethod
     def _line(kind: str, item: JsonObject) -> JsonObject:
