@@ -207,12 +207,9 @@ def test_streamed_text_matches_the_final_text(text: str, size: int) -> None:
     assert names == [c.name for c in calls]
 
 
-def test_a_long_message_streams_in_linear_time() -> None:
-    import time
-
+def test_a_long_message_streams_through_unchanged() -> None:
+    # 22 KB in 4-character deltas: the filter scans only the undecided tail (rescanning the
+    # whole text per delta took ~20 s; the speed itself is not asserted: tests never time).
     text = ("Code `x = 1` and <b> tags, a < b.\n```python\nprint(1)\n```\n") * 400
-    start = time.perf_counter()
     shown, names = _stream(text, 4)
-    elapsed = time.perf_counter() - start
     assert shown == text and names == []
-    assert elapsed < 3.0  # rescanning the whole text per delta took ~20 s here
