@@ -81,7 +81,7 @@ EMPTY_BODY_HINT = (
 
 def _empty_body() -> StreamDisconnected:
     exc = StreamDisconnected(EMPTY_BODY + EMPTY_BODY_HINT)
-    exc.max_retries = EMPTY_BODY_RETRIES  # type: ignore[attr-defined]
+    exc.max_retries = EMPTY_BODY_RETRIES
     return exc
 
 
@@ -157,7 +157,7 @@ def http_error(status: int, body: bytes, headers: Mapping[str, str]) -> Provider
     if status >= 500 and (is_traceback(text) or looks_like_request_error(text)):
         exc = ProviderHttpError(status, shorten_error(text), parse_retry_after(headers))
         exc.retryable = not looks_like_request_error(text)
-        exc.max_retries = TRACEBACK_RETRIES  # type: ignore[attr-defined]
+        exc.max_retries = TRACEBACK_RETRIES
         return exc
     return ProviderHttpError(status, error_message(body), parse_retry_after(headers))
 
@@ -263,18 +263,14 @@ class HttpModelClient:
                 if isinstance(exc, ProviderHttpError | ProviderConnectionError):
                     request_retries += 1
                     attempt = request_retries
-                    budget = min(
-                        self.provider.request_max_retries,
-                        getattr(exc, "max_retries", self.provider.request_max_retries),
-                    )
+                    budget = self.provider.request_max_retries
                     retry_after = exc.retry_after if isinstance(exc, ProviderHttpError) else None
                 else:
                     stream_retries += 1
                     attempt = stream_retries
-                    budget = min(
-                        self.provider.stream_max_retries,
-                        getattr(exc, "max_retries", self.provider.stream_max_retries),
-                    )
+                    budget = self.provider.stream_max_retries
+                if exc.max_retries is not None:
+                    budget = min(budget, exc.max_retries)
                 if attempt > budget:
                     raise
                 delay = self._backoff.delay(attempt, retry_after)

@@ -69,6 +69,7 @@ class ModelError(CodexError):
     """The model provider could not give a response."""
 
     retryable: bool = False
+    max_retries: int | None = None  # a tighter retry budget for this error (None: the provider's)
 
 
 class ProviderHttpError(ModelError):
