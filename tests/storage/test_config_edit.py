@@ -127,6 +127,16 @@ def test_unsafe_edit_is_refused(tmp_path: Path) -> None:
     assert (home / "config.toml").read_text() == text
 
 
+@pytest.mark.parametrize("shape", ["projects = 3\n", 'projects = {{ "{work}" = "yes" }}\n'])
+def test_projects_that_are_not_tables_are_refused(tmp_path: Path, shape: str) -> None:
+    home, work = _home(tmp_path, "")
+    text = shape.format(work=project_key(work))
+    (home / "config.toml").write_text(text)
+    with pytest.raises(ConfigError, match="is not a table"):
+        set_project_trust(home, work, trusted=True)
+    assert (home / "config.toml").read_text() == text
+
+
 def test_mode_kept_and_symlink_followed(tmp_path: Path) -> None:
     home, work = _home(tmp_path, None)
     real = tmp_path / "dotfiles" / "codex.toml"

@@ -48,7 +48,13 @@ def set_project_trust(codex_home: Path, path: Path | str, trusted: bool) -> Path
     key = project_key(path)
     value = "trusted" if trusted else "untrusted"
     projects = data.get("projects", {})
-    if isinstance(projects, dict) and projects.get(key, {}).get("trust_level") == value:
+    entry = projects.get(key, {}) if isinstance(projects, dict) else None
+    if not isinstance(entry, dict):  # `projects` or its entry is not a table: no safe edit
+        raise ConfigError(
+            f"{config}: `{dotted(('projects', key))}` is not a table, not changed;"
+            f' add trust_level = "{value}" under [projects."{key}"] by hand'
+        )
+    if entry.get("trust_level") == value:
         return target
     new_text = _edit(text, key, value)
     expected = _with_trust(data, key, value)
