@@ -49,6 +49,7 @@ class Transcript(VerticalScroll):
             old = self._cells[: len(self._cells) - self.max_mounted]
             del self._cells[: len(old)]
             self.evicted.extend(c.plain() for c in old)
+            _release_render_caches(old)
             await self.remove_children(old)
             marker = self.query_one("#evicted", Static)
             marker.update(
@@ -73,3 +74,14 @@ class Transcript(VerticalScroll):
     def plain_text(self) -> str:
         parts = [*self.evicted, *(c.plain() for c in self._cells)]
         return "\n\n".join(p for p in parts if p)
+
+
+def _release_render_caches(cells: list[Cell]) -> None:
+    """Empty the rendered lines of cells about to be removed. Textual keeps each widget's
+    ``StylesCache`` alive after removal in an ``lru_cache`` (up to 1,024 of them, keyed by the
+    instance), and with it every line it rendered: measured ~60 KB per turn of transcript."""
+    for cell in cells:
+        for widget in (cell, *cell.query("*")):
+            cache = getattr(widget, "_styles_cache", None)  # private: absent in other versions
+            if cache is not None:
+                cache.clear()
