@@ -65,11 +65,6 @@ def test_set_overrides_inherited_values() -> None:
     assert env["PATH"] == "/opt/bin" and env["HOME"] == "/home/u"
 
 
-def test_restricted_network_is_marked() -> None:
-    env = create_env(ShellEnvironmentPolicy(inherit="none"), PARENT, network_disabled=True)
-    assert env == {"CODEX_SANDBOX_NETWORK_DISABLED": "1"}
-
-
 def test_parent_is_not_modified() -> None:
     parent = dict(PARENT)
     create_env(ShellEnvironmentPolicy(set={"X": "1"}, exclude=("PATH",)), parent)

@@ -36,9 +36,8 @@ def _run(args: argparse.Namespace, cmd: list[str], mode: SandboxMode | None) -> 
 
     config = config_from_args(args)
     policy = policy_from_config(config, mode)
-    env = create_env(
-        config.shell_environment_policy, os.environ, network_disabled=not policy.has_network
-    )
+    env = create_env(config.shell_environment_policy, os.environ)  # + the network flag:
+    # prepare_launch sets CODEX_SANDBOX_NETWORK_DISABLED from the policy, as for the agent
     terminal = any(os.isatty(fd) for fd in (0, 1, 2))
     launch = prepare_launch(policy, cmd, cwd=config.cwd, env=env, terminal=terminal)
     try:

@@ -17,7 +17,6 @@ CORE_VARS = frozenset(
     {"HOME", "LOGNAME", "PATH", "SHELL", "USER", "USERNAME", "TMPDIR", "TEMP", "TMP"}
 )
 DEFAULT_EXCLUDES = ("*KEY*", "*SECRET*", "*TOKEN*")
-NETWORK_DISABLED_VAR = "CODEX_SANDBOX_NETWORK_DISABLED"
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -26,13 +25,9 @@ def _matches(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(upper, p.upper()) for p in patterns)
 
 
-def create_env(
-    policy: ShellEnvironmentPolicy,
-    parent: Mapping[str, str],
-    *,
-    network_disabled: bool = False,
-) -> dict[str, str]:
-    """The environment for a spawned command under ``policy``."""
+def create_env(policy: ShellEnvironmentPolicy, parent: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a spawned command under ``policy``. The sandbox adds
+    ``CODEX_SANDBOX_NETWORK_DISABLED`` per command (``sandbox.launch.prepare_launch``)."""
     if policy.inherit == "all":
         env = dict(parent)
     elif policy.inherit == "core":
@@ -46,6 +41,4 @@ def create_env(
     env.update(policy.set)
     if policy.include_only:
         env = {k: v for k, v in env.items() if _matches(k, policy.include_only)}
-    if network_disabled:
-        env[NETWORK_DISABLED_VAR] = "1"
     return env
