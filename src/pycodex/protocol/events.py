@@ -288,10 +288,6 @@ def msg_to_json(msg: EventMsg) -> JsonObject:
     return {"type": kind, **body}
 
 
-def event_to_json(event: Event) -> JsonObject:
-    return {"id": event.id, "msg": msg_to_json(event.msg)}
-
-
 def file_change_to_codex_json(change: FileChange) -> JsonObject | str:
     """One change in Codex's externally tagged form (reference §3.4): ``{"add": {"content"}}``,
     ``"delete"`` (a bare string, as v0.20 sends it), or ``{"update": {"unified_diff",
