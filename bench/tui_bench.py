@@ -14,7 +14,8 @@ repeatable; ``--max-mounted`` tries another virtualisation window for the transc
   typed mid-stream must all reach the composer: no dropped input).
 - **transcript**: T turns (default 500) of markdown answers through the same path; RSS
   growth, mounted widgets (virtualised: must stay flat), and frame time of scrolling
-  (scroll + the refresh that follows) after 10 turns vs after T turns.
+  (scroll + the refresh that follows) after 10 turns vs after T turns; then the Ctrl+T
+  pager over all T turns: time to open it, and its frame time scrolling from the top.
 - **search**: a synthetic tree of N files (default 100,000, plus 10,000 in an ignored
   ``node_modules``) in a temp dir; walk+index build time, then per-keystroke latency of
   typed queries (each keystroke a new search, as the `@` popup does): p50/p95/max.
@@ -282,13 +283,13 @@ def bench_stream(tokens: int = 2000, rate: float = 1000.0) -> Results:
 # --------------------------------------------------------------------------- transcript
 
 
-async def _frame_ms(app: Any, pilot: Any, steps: int = 40) -> float:
-    transcript = app.transcript
+async def _frame_ms(app: Any, pilot: Any, steps: int = 40, view: Any = None) -> float:
+    scroller = app.transcript if view is None else view
     times = []
     for i in range(steps):
         dy = -6 if i < steps // 2 else 6
         t0 = time.perf_counter()
-        transcript.scroll_relative(y=dy, animate=False, immediate=True)
+        scroller.scroll_relative(y=dy, animate=False, immediate=True)
         await pilot.pause()  # the refresh that shows it
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
@@ -305,9 +306,21 @@ async def _transcript(turns: int, max_mounted: int | None = None) -> Results:
             await _turn(app, pilot, core, f"warm-up {i}")
         early_frame = await _frame_ms(app, pilot)
         rss0, widgets0 = _rss_mib(), len(app.query("*"))
-        turn_ms = [await _turn(app, pilot, core, f"turn {i}") for i in range(turns - 10)]
+        turn_ms = [await _turn(app, pilot, core, f"turn {i}") for i in range(min(90, turns - 10))]
+        rss_full = _rss_mib()  # the mounted window is full by now: later growth is history's
+        turn_ms += [await _turn(app, pilot, core, f"turn {i}") for i in range(turns - 100)]
         late_frame = await _frame_ms(app, pilot)
         rss1, widgets1 = _rss_mib(), len(app.query("*"))
+        t0 = time.perf_counter()
+        app.action_transcript()  # Ctrl+T: the whole transcript
+        await _until(pilot, lambda: app.screen.query("PagerView"))
+        await pilot.pause()
+        pager_open = (time.perf_counter() - t0) * 1000
+        view = app.screen.query_one("PagerView")
+        pager_lines = view.virtual_size.height
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        pager_frame = await _frame_ms(app, pilot, view=view)
     return {
         "turns": turns,
         "max_mounted_cells": app.transcript.max_mounted,
@@ -317,9 +330,14 @@ async def _transcript(turns: int, max_mounted: int | None = None) -> Results:
         f"frame_ms_after_{turns}": round(late_frame, 2),
         f"fps_after_{turns}": round(1000 / late_frame, 1) if late_frame else None,
         "rss_mib_after_10": round(rss0, 1),
+        "rss_mib_after_100": round(rss_full, 1),
         f"rss_mib_after_{turns}": round(rss1, 1),
+        "rss_kib_per_turn_after_100": round((rss1 - rss_full) * 1024 / max(turns - 100, 1), 1),
         "widgets_after_10": widgets0,
         f"widgets_after_{turns}": widgets1,
+        "pager_lines": pager_lines,
+        "pager_open_ms": round(pager_open, 1),
+        "pager_frame_ms": round(pager_frame, 2),
         "target_fps": 30,
     }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
+import weakref
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -11,8 +13,9 @@ from textual.widgets import Markdown
 from pycodex.cli.tui_cmd import _services
 from pycodex.config.schema import Config
 from pycodex.frontends.tui.app import CodexApp
-from pycodex.frontends.tui.cells import AssistantCell, notice_cell
+from pycodex.frontends.tui.cells import AssistantCell, notice_cell, user_cell
 from pycodex.frontends.tui.options import TuiOptions
+from pycodex.frontends.tui.pager import PagerView, TranscriptPager
 from pycodex.frontends.tui.resume_picker import ResumePicker
 from pycodex.frontends.tui.transcript import MAX_MOUNTED
 from pycodex.protocol.events import AgentMessage, AgentMessageDelta, EventMsg
@@ -24,6 +27,11 @@ from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_u
 def _scripted(tmp_path: Path, turns: list[list[EventMsg]]) -> CodexApp:
     config = Config(codex_home=tmp_path / "home", cwd=tmp_path)
     return CodexApp(TuiOptions(config=config, env={}, spawn=ScriptedCore(turns).spawner()))
+
+
+def _screen_text(app: CodexApp) -> str:
+    """The characters on screen now, a line each (what the terminal would show)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def test_only_the_newest_cells_stay_mounted(tmp_path: Path) -> None:
@@ -40,11 +48,98 @@ def test_only_the_newest_cells_stay_mounted(tmp_path: Path) -> None:
         assert len(app.transcript.children) == MAX_MOUNTED + 1
         marker = str(app.transcript.query_one("#evicted").render())
         assert f"{total + 1 - MAX_MOUNTED} earlier cells" in marker  # + the welcome cell
+        assert "Ctrl+T" in marker
 
     drive(app, scenario)
     text = app.transcript_text()
     assert "cell 0\n" in text and f"cell {total - 1}" in text
     assert text.index("cell 0\n") < text.index(f"cell {total - 1}")
+
+
+def test_ctrl_t_pages_through_the_whole_transcript(tmp_path: Path) -> None:
+    """Evicted cells are drawn from the history lines: the pager opens at the end, Home
+    shows the very first prompt, styled as it was; q closes it."""
+    app = _scripted(tmp_path, [])
+    total = MAX_MOUNTED + 40
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await ready(pilot, app)
+        await app.transcript.add(user_cell("the very first prompt"))
+        for i in range(total):
+            await app.transcript.add(notice_cell(f"note number {i}"))
+        await pilot.pause()
+        assert "note number 0\n" not in _screen_text(app) + "\n"
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TranscriptPager), "pager")
+        await pilot.pause()
+        assert f"note number {total - 1}" in _screen_text(app)  # opens at the end
+        await pilot.press("home")
+        await pilot.pause()
+        top = _screen_text(app)
+        assert "the very first prompt" in top and f"note number {total - 1}" not in top
+        view = app.screen.query_one(PagerView)
+        header = [seg for seg in view.render_line(_row_of(top, "user")) if seg.text.strip()]
+        assert [seg.text.strip() for seg in header] == ["user"]
+        assert header[0].style is not None and header[0].style.bold  # styled as it was
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TranscriptPager), "closed")
+        assert app.composer.has_focus
+
+    drive(app, scenario)
+
+
+def _row_of(screen: str, text: str) -> int:
+    """The pager row (screen row minus its one-line title) whose text is ``text``."""
+    rows = screen.splitlines()
+    return next(i for i, row in enumerate(rows) if row.strip() == text) - 1
+
+
+def test_evicted_cells_are_freed(tmp_path: Path) -> None:
+    """Nothing keeps an evicted cell's widgets (or their rendered lines) alive: memory does
+    not grow with history."""
+    app = _scripted(tmp_path, [])
+    refs: list[weakref.ref[object]] = []
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await ready(pilot, app)
+        for i in range(MAX_MOUNTED):
+            cell = await app.transcript.add(notice_cell(f"cell {i}"))
+            for widget in (cell, *cell.query("*")):
+                # a widget's line cache, which Textual's lru_caches can outlive it by
+                refs.extend([weakref.ref(widget), weakref.ref(widget._styles_cache)])
+        del cell, widget  # the test's own last reference
+        await pilot.pause()
+        for i in range(MAX_MOUNTED + 1):  # pushes every cell above out
+            await app.transcript.add(notice_cell(f"later {i}"))
+        await pilot.pause()
+        gc.collect()
+        alive = [r() for r in refs if r() is not None]
+        assert not alive, f"{len(alive)} evicted widgets or line caches still referenced"
+
+    drive(app, scenario)
+
+
+def test_new_empties_the_pager_but_keeps_the_exit_transcript(tmp_path: Path) -> None:
+    app = _scripted(tmp_path, [])
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await ready(pilot, app)
+        for i in range(MAX_MOUNTED + 5):
+            await app.transcript.add(notice_cell(f"old {i}"))
+        await app.transcript.clear_cells()
+        await app.transcript.add(notice_cell("fresh start"))
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TranscriptPager), "pager")
+        await pilot.press("home")
+        await pilot.pause()
+        screen = _screen_text(app)
+        assert "fresh start" in screen and "old " not in screen
+        await pilot.press("ctrl+t")  # closes it too
+        await wait_until(pilot, lambda: not isinstance(app.screen, TranscriptPager), "closed")
+
+    drive(app, scenario)
+    text = app.transcript_text()
+    assert text.index("old 0\n") < text.index(f"old {MAX_MOUNTED + 4}") < text.index("fresh")
 
 
 def test_a_thousand_deltas_stream_into_one_markdown_answer(tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ class CodexApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "ctrl_c", "interrupt / quit", priority=True, show=False),
         Binding("ctrl+d", "ctrl_d", "quit", priority=True, show=False),
+        Binding("ctrl+t", "transcript", "transcript", priority=True, show=False),
     ]
 
     def __init__(self, options: TuiOptions) -> None:
@@ -352,6 +353,15 @@ class CodexApp(App[int]):
             await self.action_quit_app()
         elif self.focused is self.composer:
             self.composer.action_delete_right()
+
+    def action_transcript(self) -> None:
+        """Ctrl+T: the whole transcript in a pager (again: close it)."""
+        from pycodex.frontends.tui.pager import TranscriptPager
+
+        if isinstance(self.screen, TranscriptPager):
+            self.screen.dismiss(None)
+        elif self.screen is self.screen_stack[0]:  # not over a modal (approval, picker)
+            self.push_screen(self.transcript.pager())
 
     async def action_quit_app(self) -> None:
         if self._quitting:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -28,6 +30,7 @@ from pycodex.protocol.items import PlanStep
 
 FLUSH_SECONDS = 1 / 15
 MAX_OUTPUT_LINES = 200  # kept in a finished command's collapsible output
+HISTORY_OUTPUT_LINES = 5  # of a command's output, once it scrolled into the history
 
 MarkdownFilter = Callable[[str], str]
 """Rewrites the model's markdown before display (citations become links)."""
@@ -51,6 +54,11 @@ class Cell(Vertical):
     def plain(self) -> str:
         raise NotImplementedError
 
+    def history_renderable(self) -> RenderableType:
+        """What the cell looks like once scrolled out of the mounted window (rendered
+        once into the transcript's history); by default its plain text."""
+        return Text(self.plain())
+
 
 class TextCell(Cell):
     """A cell that is one block of (styled) text: user messages, notices, status, plans."""
@@ -64,6 +72,9 @@ class TextCell(Cell):
 
     def plain(self) -> str:
         return self._content.plain
+
+    def history_renderable(self) -> RenderableType:
+        return self._content
 
 
 def user_cell(text: str) -> TextCell:
@@ -160,6 +171,15 @@ class AssistantCell(StreamCell):
         body = RichMarkdown(self.source, code_theme="monokai", hyperlinks=True)
         await self.mount(Static(body, classes="answer"))
 
+    def history_renderable(self) -> RenderableType:
+        from rich.markdown import Markdown as RichMarkdown
+
+        header = Text("codex", style="bold magenta")
+        if not self.done:  # still streaming when it scrolled out: its text so far
+            return Group(header, Padding(Text(self.text), (0, 1)))
+        body = RichMarkdown(self.source, code_theme="monokai", hyperlinks=True)
+        return Group(header, Padding(body, (0, 1)))
+
     def plain(self) -> str:
         return "codex\n" + self.text
 
@@ -185,6 +205,9 @@ class ReasoningCell(StreamCell):
         self._stop_timer()
         self.text = text
         await self.render_pending()
+
+    def history_renderable(self) -> RenderableType:
+        return self._content()
 
     def plain(self) -> str:
         return "thinking\n" + self.text.strip()
@@ -236,6 +259,12 @@ class ExecCell(StreamCell):
             await self.mount(
                 Collapsible(Static(Text(shown, style="dim")), title=title, collapsed=True)
             )
+
+    def history_renderable(self) -> RenderableType:
+        body = tail(self.text, HISTORY_OUTPUT_LINES)
+        if not body:
+            return self._header()
+        return Group(self._header(), Padding(Text(body, style="dim"), (0, 0, 0, 3)))
 
     def plain(self) -> str:
         status = "running" if self.exit_code is None else f"exit {self.exit_code}"
