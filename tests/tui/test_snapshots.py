@@ -133,3 +133,23 @@ def test_slash_popup(snap_compare: Any) -> None:
     assert snap_compare(
         app, terminal_size=SIZE, run_before=_before(app, None, lambda: True), press=["/"]
     )
+
+
+def test_transcript_pager(snap_compare: Any) -> None:
+    """Ctrl+T over a turn whose first cells were already evicted to the history lines:
+    they must look like the mounted cells did (colours, markdown, diff)."""
+    app = _app([FULL_TURN])
+    app.transcript.max_mounted = 3
+
+    def done() -> bool:
+        return not app.working and "ruff" in app.transcript_text()
+
+    async def open_pager(pilot: Pilot[Any]) -> None:
+        await _before(app, "fix the parser", done)(pilot)
+        assert app.transcript.history.blocks > 3
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: app.screen.query("PagerView"))
+        await pilot.press("home")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_pager)
