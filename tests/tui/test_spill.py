@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -67,3 +70,28 @@ def test_any_strings_round_trip(texts: list[str]) -> None:
     spilled.extend(texts)
     assert list(spilled) == texts
     spilled.close()
+
+
+def test_without_a_usable_temp_dir_the_list_stays_in_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    spilled = SpilledStrings()
+    spilled.extend(["a", "b\nc"])
+    assert not spilled.on_disk
+    assert list(spilled) == ["a", "b\nc"] and spilled[-1] == "b\nc"
+
+
+def test_a_write_failing_midway_keeps_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    spilled = SpilledStrings()
+    spilled.extend(["first", "second"])
+    file = spilled._file
+    assert file is not None
+
+    def disk_full(data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(file, "write", disk_full)
+    spilled.append("third")
+    assert not spilled.on_disk and file.closed
+    assert list(spilled) == ["first", "second", "third"]

@@ -34,6 +34,7 @@ class HistoryLines:
     def clear(self) -> None:
         self.lines.clear()
         self.blocks = 0
+        self.width = 0
 
 
 def render_ansi_lines(renderables: Iterable[RenderableType], width: int) -> list[str]:
