@@ -22,7 +22,12 @@ from pycodex.frontends.tui.spill import SpilledStrings
 
 
 class PagerView(ScrollView, can_focus=True):
-    DEFAULT_CSS = "PagerView { height: 1fr; }"
+    """Keys move at once (no scroll animation: Home over 10,000 lines must not glide)."""
+
+    DEFAULT_CSS = "PagerView { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "page_down", "Page Down", show=False),
+    ]
 
     def __init__(self, past: SpilledStrings, recent: list[str], width: int) -> None:
         super().__init__(id="pager-view")
@@ -46,6 +51,18 @@ class PagerView(ScrollView, can_focus=True):
         strip = Strip(list(text.render(self.app.console)))
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
+    def action_scroll_home(self) -> None:
+        self.scroll_home(animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False)
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
 
 class TranscriptPager(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -64,7 +81,7 @@ class TranscriptPager(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("Transcript", style="bold"), id="pager-title")
         yield self.view
-        yield Static("↑/↓ PgUp/PgDn Home/End scroll · q or Esc close", id="pager-keys")
+        yield Static("↑/↓ PgUp/PgDn/Space Home/End scroll · q or Esc close", id="pager-keys")
 
     def on_mount(self) -> None:
         self.view.focus()
