@@ -125,6 +125,13 @@ def test_prompt_answer_quit_restores_terminal(
     (request,) = model_server.wait_for_requests(1, timeout=5)
     assert request.body is not None and "what is the answer" in str(request.body["input"][-1])
 
+    term.keys("C-t")  # the transcript pager takes the screen, q gives it back
+    term.wait_text("q or Esc close")
+    assert "The answer is 42." in term.screen()
+    term.keys("q")
+    term.wait(lambda: "q or Esc close" not in term.screen(), "the pager to close")
+    term.wait_text("Ctrl+C quit")
+
     term.keys("C-c")
     term.wait_text("again to quit")
     term.keys("C-c")
