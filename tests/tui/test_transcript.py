@@ -247,3 +247,23 @@ def test_citations_in_answers_become_editor_links(tmp_path: Path) -> None:
         assert f"vscode://file{tmp_path.resolve()}/app.py:1" in source
 
     drive(app, scenario)
+
+
+def test_cells_evicted_while_the_pager_is_open_do_not_shift_it(tmp_path: Path) -> None:
+    app = _scripted(tmp_path, [])
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await ready(pilot, app)
+        for i in range(MAX_MOUNTED + 5):
+            await app.transcript.add(notice_cell(f"before {i}"))
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TranscriptPager), "pager")
+        view = app.screen.query_one(PagerView)
+        shown = [view.line(i) for i in range(view.virtual_size.height)]
+        for i in range(10):  # a running turn keeps adding (and evicting) cells
+            await app.transcript.add(notice_cell(f"after {i}"))
+        await pilot.pause()
+        assert [view.line(i) for i in range(view.virtual_size.height)] == shown
+        assert not any("after" in line for line in shown)
+
+    drive(app, scenario)

@@ -160,25 +160,25 @@ class AssistantCell(StreamCell):
             await self.mount(Markdown(pending))
 
     async def finish(self, message: str) -> None:
-        from rich.markdown import Markdown as RichMarkdown
-
         self._stop_timer()
         self.done = True
         self.text = message
         self._shown = len(message)
         self.source = self._filter(message)
         await self.query("Markdown").remove()
-        body = RichMarkdown(self.source, code_theme="monokai", hyperlinks=True)
-        await self.mount(Static(body, classes="answer"))
+        await self.mount(Static(self._final_body(), classes="answer"))
+
+    def _final_body(self) -> RenderableType:
+        """The finished answer: a Rich rendering, code highlighted, citations linked."""
+        from rich.markdown import Markdown as RichMarkdown  # not on the start-up path
+
+        return RichMarkdown(self.source, code_theme="monokai", hyperlinks=True)
 
     def history_renderable(self) -> RenderableType:
-        from rich.markdown import Markdown as RichMarkdown
-
         header = Text("codex", style="bold magenta")
         if not self.done:  # still streaming when it scrolled out: its text so far
             return Group(header, Padding(Text(self.text), (0, 1)))
-        body = RichMarkdown(self.source, code_theme="monokai", hyperlinks=True)
-        return Group(header, Padding(body, (0, 1)))
+        return Group(header, Padding(self._final_body(), (0, 1)))
 
     def plain(self) -> str:
         return "codex\n" + self.text

@@ -32,14 +32,15 @@ class PagerView(ScrollView, can_focus=True):
     def __init__(self, past: SpilledStrings, recent: list[str], width: int) -> None:
         super().__init__(id="pager-view")
         self.past = past
+        self.past_len = len(past)  # cells evicted while the pager is open come after it
         self.recent = recent
-        self.virtual_size = Size(width, len(past) + len(recent))
+        self.virtual_size = Size(width, self.past_len + len(recent))
 
     def line(self, index: int) -> str:
-        """Line ``index`` of the whole transcript, ANSI-styled."""
-        if index < len(self.past):
+        """Line ``index`` of the transcript as it was when the pager opened, ANSI-styled."""
+        if index < self.past_len:
             return self.past[index]
-        return self.recent[index - len(self.past)]
+        return self.recent[index - self.past_len]
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
