@@ -250,20 +250,26 @@ def test_citations_in_answers_become_editor_links(tmp_path: Path) -> None:
 
 
 def test_cells_evicted_while_the_pager_is_open_do_not_shift_it(tmp_path: Path) -> None:
+    """The pager is a snapshot: an answer still streaming when it opened, finished and
+    evicted (rendered longer) while it is open, must not shift or duplicate its lines."""
     app = _scripted(tmp_path, [])
 
     async def scenario(pilot: Pilot[int]) -> None:
         await ready(pilot, app)
-        for i in range(MAX_MOUNTED + 5):
+        for i in range(MAX_MOUNTED - 3):
             await app.transcript.add(notice_cell(f"before {i}"))
+        answer = await app.transcript.add(AssistantCell())
+        assert isinstance(answer, AssistantCell)
+        answer.add("partial")
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, TranscriptPager), "pager")
         view = app.screen.query_one(PagerView)
         shown = [view.line(i) for i in range(view.virtual_size.height)]
-        for i in range(10):  # a running turn keeps adding (and evicting) cells
+        await answer.finish("# Title\n\n- one\n- two\n- three\n\nthe end")
+        for i in range(MAX_MOUNTED):  # a running turn keeps adding (and evicting) cells
             await app.transcript.add(notice_cell(f"after {i}"))
         await pilot.pause()
+        assert app.transcript.history.blocks >= MAX_MOUNTED - 1  # the answer too
         assert [view.line(i) for i in range(view.virtual_size.height)] == shown
-        assert not any("after" in line for line in shown)
 
     drive(app, scenario)
