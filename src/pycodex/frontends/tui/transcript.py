@@ -116,8 +116,10 @@ def _forget_styles_caches() -> None:
     """Textual memoises ``StylesCache.get_inner_outer`` in an ``lru_cache`` keyed by the
     instance, which keeps up to 1,024 removed widgets' caches alive; emptying it (the
     colours are recomputed on the next frame, microseconds) lets them go."""
-    from textual._styles_cache import StylesCache  # private: guarded below
-
+    try:
+        from textual._styles_cache import StylesCache  # private: may move in other versions
+    except ImportError:
+        return
     forget = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
     if callable(forget):
         forget()
