@@ -35,6 +35,7 @@ class SandboxPolicy:
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
     workspace: Path | None = None
+    codex_home: Path | None = None  # never read for the model (``model_files``)
 
     @property
     def has_network(self) -> bool:
@@ -57,6 +58,7 @@ def policy_from_config(config: Config, mode: SandboxMode | None = None) -> Sandb
         exclude_tmpdir_env_var=ww.exclude_tmpdir_env_var,
         exclude_slash_tmp=ww.exclude_slash_tmp,
         workspace=config.cwd,
+        codex_home=config.codex_home,
     )
 
 
