@@ -82,3 +82,31 @@ def test_program_is_well_formed() -> None:
         prog = seccomp.build_filter(arch, network=False)
         assert len(prog) % 8 == 0
         assert len(prog) // 8 < 4096  # BPF_MAXINSNS
+
+
+@pytest.mark.parametrize("arch_name", ["x86_64", "aarch64"])
+@pytest.mark.parametrize("network", [False, True])
+def test_no_setid_modes(arch_name: str, network: bool) -> None:
+    arch = seccomp.ARCHES[arch_name]
+    nr, a = arch.nr, arch.audit
+    prog = seccomp.build_filter(arch_name, network=network)
+    o_creat, o_tmpfile = 0o100, 0o20200000
+    for name, (flags_arg, mode_arg) in seccomp.MODE_CALLS.items():
+        if name not in nr:
+            assert arch_name == "aarch64" and name in {"chmod", "creat", "mknod", "open"}
+            continue
+        for mode, verdict in ((0o755, ALLOW), (0o1777, ALLOW), (0o4755, EPERM), (0o2755, EPERM)):
+            args = [0] * 4
+            args[mode_arg] = mode | 0o100000  # S_IFREG, as mknod passes it
+            if flags_arg is None:
+                assert evaluate(prog, nr[name], a, tuple(args)) == verdict, (name, mode)
+                continue
+            for flags, creates in ((0, False), (o_creat | 1, True), (o_tmpfile | 2, True)):
+                args[flags_arg] = flags
+                want = verdict if creates else ALLOW  # the mode only counts when creating
+                assert evaluate(prog, nr[name], a, tuple(args)) == want, (name, mode, flags)
+    assert evaluate(prog, nr["mkdirat"], a, (0, 0, 0o2755)) == ALLOW  # the kernel drops those bits
+    assert evaluate(prog, nr["openat2"], a) == ENOSYS  # its mode is in memory
+    assert evaluate(prog, 0 if arch_name == "x86_64" else 63, a, (0, 0, 0o4755, 0o4755)) == ALLOW
+    # the kernel reads a mode as umode_t (16 bits); the filter reads the low 32 bits
+    assert evaluate(prog, nr["fchmod"], a, (3, 1 << 32 | 0o755)) == ALLOW

@@ -14,7 +14,17 @@ Always (read-only and workspace-write):
   so it answers ``ENOSYS`` and libc falls back to ``clone``);
 - ``ioctl(TIOCSTI | TIOCLINUX)``: no typing into the user's terminal;
 - ``socketpair`` only ``AF_UNIX`` ``SOCK_STREAM``/``SOCK_SEQPACKET`` (a datagram socket can
-  ``sendmsg`` to any socket path, e.g. the journal's).
+  ``sendmsg`` to any socket path, e.g. the journal's);
+- no set-user-ID or set-group-ID bit on anything the command creates or changes: ``chmod``,
+  ``fchmod``, ``fchmodat``, ``fchmodat2``, ``mknod(at)``, ``creat`` and ``open``/``openat``
+  with ``O_CREAT`` or ``O_TMPFILE`` fail when their mode has ``06000``
+  (as root, in containers and CI, a setuid-root copy of a shell left in the workspace would
+  be root for any local user who runs it later). The mode is an integer the filter can read;
+  ``openat2`` keeps its mode in memory the filter cannot read, so it answers ``ENOSYS`` and
+  libc falls back to ``openat``. File capabilities need no rule: writing
+  ``security.capability`` takes ``CAP_SETFCAP``, and ``chown`` of a setuid file takes
+  ``CAP_CHOWN`` and clears the bit anyway (the sandbox has dropped every capability); and
+  ``mkdir(at)`` ignores those bits of its mode.
 
 Unix sockets are the way to the machine's daemons — ``/var/run/docker.sock`` is root on the
 host — and Landlock (ABI <= 7) has no right for connecting to one, nor can a filter read the
@@ -57,6 +67,9 @@ TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
 # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 CLONE_NAMESPACE_FLAGS = 0x7E02_0000
+SETID_BITS = 0o6000  # S_ISUID | S_ISGID
+O_CREAT = 0o100  # same value on x86_64 and aarch64
+O_TMPFILE_BIT = 0o20000000  # __O_TMPFILE; O_TMPFILE adds O_DIRECTORY
 
 _OFF_NR = 0
 _OFF_ARCH = 4
@@ -84,8 +97,10 @@ _UNIFIED = {
     "fsmount": 432,
     "fspick": 433,
     "clone3": 435,
+    "openat2": 437,
     "mount_setattr": 442,
     "open_tree_attr": 467,
+    "fchmodat2": 452,
 }
 ARCHES = {
     "x86_64": Arch(
@@ -93,12 +108,18 @@ ARCHES = {
         0xC000_003E,
         _UNIFIED
         | {
+            "open": 2,
             "ioctl": 16,
             "socket": 41,
             "connect": 42,
             "bind": 49,
             "socketpair": 53,
             "clone": 56,
+            "mkdir": 83,
+            "creat": 85,
+            "chmod": 90,
+            "fchmod": 91,
+            "mknod": 133,
             "pivot_root": 155,
             "chroot": 161,
             "mount": 165,
@@ -107,9 +128,14 @@ ARCHES = {
             "request_key": 249,
             "keyctl": 250,
             "unshare": 272,
+            "openat": 257,
+            "mkdirat": 258,
+            "mknodat": 259,
+            "fchmodat": 268,
             "perf_event_open": 298,
             "open_by_handle_at": 304,
             "setns": 308,
+            "seccomp": 317,
             "bpf": 321,
             "userfaultfd": 323,
         },
@@ -120,10 +146,15 @@ ARCHES = {
         _UNIFIED
         | {
             "ioctl": 29,
+            "mknodat": 33,
+            "mkdirat": 34,
             "umount2": 39,
             "mount": 40,
             "pivot_root": 41,
             "chroot": 51,
+            "fchmod": 52,
+            "fchmodat": 53,
+            "openat": 56,
             "unshare": 97,
             "socket": 198,
             "socketpair": 199,
@@ -136,6 +167,7 @@ ARCHES = {
             "perf_event_open": 241,
             "open_by_handle_at": 265,
             "setns": 268,
+            "seccomp": 277,
             "bpf": 280,
             "userfaultfd": 282,
         },
@@ -168,6 +200,23 @@ ALWAYS_DENIED = (
     "unshare",
     "setns",
 )
+
+# Calls that take a file mode: name -> (index of the flags argument that says whether the mode
+# is used, or None when it always is; index of the mode argument). Absent names (``open``,
+# ``creat``, ``mknod``, ``chmod`` on aarch64) do not exist on that architecture. ``mkdir``
+# needs no rule: the kernel keeps only the permission and sticky bits of its mode (a new
+# directory is setgid only when its parent is).
+MODE_CALLS: dict[str, tuple[int | None, int]] = {
+    "chmod": (None, 1),
+    "fchmod": (None, 1),
+    "creat": (None, 1),
+    "mknod": (None, 1),
+    "fchmodat": (None, 2),
+    "fchmodat2": (None, 2),
+    "mknodat": (None, 2),
+    "open": (1, 2),
+    "openat": (2, 3),
+}
 
 # An instruction: (code, jump-if-true label, jump-if-false label, k). Labels are resolved
 # to relative offsets; None means "next instruction".
@@ -212,9 +261,25 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
     p += [(_JEQ_K, "deny", None, nr[name]) for name in ALWAYS_DENIED]
     p += [
         (_JEQ_K, "enosys", None, nr["clone3"]),
+        (_JEQ_K, "enosys", None, nr["openat2"]),
         (_JEQ_K, "clone", None, nr["clone"]),
         (_JEQ_K, "ioctl", None, nr["ioctl"]),
     ]
+    tails: list[_Insn | str] = []
+    for name, (flags_arg, mode_arg) in MODE_CALLS.items():
+        if name not in nr:
+            continue
+        p.append((_JEQ_K, f"mode_{name}", None, nr[name]))
+        tails.append(f"mode_{name}")
+        if flags_arg is not None:  # the mode only counts when the call may create
+            tails += [
+                (_LD_W_ABS, None, None, _off_arg(flags_arg)),
+                (_JSET_K, None, "allow", O_CREAT | O_TMPFILE_BIT),
+            ]
+        tails += [
+            (_LD_W_ABS, None, None, _off_arg(mode_arg)),
+            (_JSET_K, "deny", "allow", SETID_BITS),
+        ]
     p += [(_JEQ_K, "unix_only", None, nr["socketpair"])]
     if network:
         p += [(_JEQ_K, "no_unix", None, nr["socket"])]
@@ -226,6 +291,7 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
         ]
     p += [
         (_RET_K, None, None, RET_ALLOW),
+        *tails,
         "no_unix",
         (_LD_W_ABS, None, None, _off_arg(0)),
         (_JEQ_K, "deny", "allow", AF_UNIX),
