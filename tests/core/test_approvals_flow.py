@@ -16,10 +16,8 @@ import pytest
 
 from pycodex.config.schema import Config, McpServerConfig, SandboxWorkspaceWrite
 from pycodex.core.approval_policy import (
-    DENIAL_MARKERS,
     EXEC_REJECTED,
     PATCH_REJECTED,
-    RETRY_NOTICE,
     RETRY_REASON,
 )
 from pycodex.core.codex import Codex
@@ -49,7 +47,6 @@ from tests.core.harness import (
     start,
     until,
 )
-from tests.core.test_approvals_e2e import needs_sandbox
 from tests.mcp_client.conftest import demo_command
 
 APPROVE, SESSION = ReviewDecision.APPROVED, ReviewDecision.APPROVED_FOR_SESSION
@@ -153,26 +150,33 @@ def _symlinked(tmp_path: Path, policy: AskForApproval) -> tuple[Config, list[Any
     return config, [function_call("apply_patch", patch, call_id="p1"), reply("done")]
 
 
-@needs_sandbox
-def test_an_auto_approved_patch_is_written_inside_the_sandbox(tmp_path: Path) -> None:
+def test_a_patch_through_a_symlink_out_of_the_roots_asks_naming_the_real_path(
+    tmp_path: Path,
+) -> None:
+    """Lexically inside, really outside: judged on the real path, so on-request asks, and
+    the request says where the patch really writes and that it is outside (issue 12)."""
     config, steps = _symlinked(tmp_path, AskForApproval.ON_REQUEST)
 
     async def scenario() -> tuple[list[EventMsg], ScriptedModelClient]:
         codex, model = await start(config, steps)
-        return await answer(codex, "go", {}), model
+        return await answer(codex, "go", {"p1": DENY}), model
 
     events, model = run(scenario)
     assert not (tmp_path / "outside" / "escaped.txt").exists()
-    seen = outputs(model.prompts[-1])["p1"]
-    assert "escaped.txt" in seen and any(m in seen for m in DENIAL_MARKERS), seen
-    (begin,) = [m for m in events if isinstance(m, PatchApplyBegin)]
-    assert begin.auto_approved
+    (request,) = [m for m in events if isinstance(m, ApplyPatchApprovalRequest)]
+    assert request.reason is not None
+    assert request.reason.startswith("writes outside the writable roots: ")
+    assert str(tmp_path / "outside" / "escaped.txt") in request.reason
+    assert str(config.cwd / "link" / "escaped.txt") in request.reason
+    assert outputs(model.prompts[-1])["p1"] == PATCH_REJECTED
+    assert not [m for m in events if isinstance(m, PatchApplyBegin)]
 
 
-@needs_sandbox
-def test_on_failure_offers_a_denied_patch_write_a_retry_without_the_sandbox(
+def test_on_failure_asks_before_a_patch_writes_through_a_symlink_out_of_the_roots(
     tmp_path: Path,
 ) -> None:
+    """on-failure no longer lets the sandbox fail first: the real path is outside, so it
+    asks up front; approved, the patch is written (unsandboxed) exactly there."""
     config, steps = _symlinked(tmp_path, AskForApproval.ON_FAILURE)
 
     async def scenario() -> tuple[list[EventMsg], ScriptedModelClient]:
@@ -182,11 +186,11 @@ def test_on_failure_offers_a_denied_patch_write_a_retry_without_the_sandbox(
     events, model = run(scenario)
     assert (tmp_path / "outside" / "escaped.txt").read_text() == "x\n"
     (request,) = [m for m in events if isinstance(m, ApplyPatchApprovalRequest)]
-    assert request.reason == RETRY_REASON
-    notices = [m.message for m in events if isinstance(m, BackgroundEvent)]
-    assert notices[0].startswith("Execution failed: ") and notices[1:] == [RETRY_NOTICE]
+    assert request.reason is not None and str(tmp_path / "outside") in request.reason
+    assert request.reason != RETRY_REASON
+    assert not [m for m in events if isinstance(m, BackgroundEvent)]
     begins = [m.auto_approved for m in events if isinstance(m, PatchApplyBegin)]
-    assert begins == [True, False]
+    assert begins == [False]
     assert json.loads(outputs(model.prompts[-1])["p1"])["output"].startswith("Success.")
 
 

@@ -10,16 +10,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pycodex.apply_patch.files import PLAIN
 from pycodex.core.turn_diff import (
     EXECUTABLE,
     FileState,
     TurnDiffTracker,
     blob_hash,
     file_diff,
+    file_state_reader,
     hunks,
     read_file_state,
 )
 from pycodex.protocol.events import FileChange
+from pycodex.sandbox.model_files import ModelFiles, refused_roots
 
 ROOT = Path("/repo")
 
@@ -203,9 +206,27 @@ def test_blob_hash_and_reader_match_git(tmp_path: Path) -> None:
         ["git", "hash-object", str(path)], capture_output=True, text=True, check=True, timeout=30
     )
     assert blob_hash(path.read_bytes()) == out.stdout.strip()
-    assert read_file_state(path) == FileState(b"hello\r\nworld", EXECUTABLE)
-    assert read_file_state(tmp_path / "missing") is None
-    assert read_file_state(tmp_path) is None
+    files = ModelFiles()
+    assert read_file_state(path, files) == FileState(b"hello\r\nworld", EXECUTABLE)
+    assert read_file_state(tmp_path / "missing", files) is None
+    assert read_file_state(tmp_path, files) is None
+
+
+def test_the_real_reader_refuses_what_the_sandbox_rule_refuses(tmp_path: Path) -> None:
+    """The turn diff reads through the agent's rule: /proc and $CODEX_HOME, even through a
+    symlink in the workspace, read as absent (nothing of them reaches a diff)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "auth.json").write_text('{"OPENAI_API_KEY": "sk-secret"}')
+    (tmp_path / "env").symlink_to("/proc/self/environ")
+    (tmp_path / "auth").symlink_to(home / "auth.json")
+    (tmp_path / "plain.txt").write_text("fine\n")
+    read = file_state_reader(ModelFiles(refused_roots(home)))
+    assert read(tmp_path / "env") is None
+    assert read(tmp_path / "auth") is None
+    assert read(home / "auth.json") is None
+    assert read(tmp_path / "plain.txt") == FileState(b"fine\n")
+    assert read_file_state(home / "auth.json", PLAIN) is not None  # the plain reader would
 
 
 def test_git_apply_reproduces_the_turn(tmp_path: Path) -> None:

@@ -3,8 +3,11 @@
 Two phases: first every new content goes to a temporary file beside its target (creating
 missing directories), then the temporaries are renamed into place and deletions done last. A
 failure in the first phase removes the temporaries; a failure in the second restores the files
-already replaced from the bytes the plan read. Before anything, each target is re-read to make
-sure it still holds what the plan was computed from (an approval prompt may sit in between).
+already replaced from the bytes the plan read. Before anything, each path the patch named must
+still resolve to the real path the plan (and its approval) saw, and each target must still hold
+what the plan was computed from (an approval prompt may sit in between). Every write is done
+relative to a directory opened without following symlinks (``dirs``), so a symlink swapped in
+after those checks cannot redirect it either.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pycodex.apply_patch.dirs import Directories
 from pycodex.apply_patch.errors import PatchError, StaleFile, WriteFailed
+from pycodex.apply_patch.files import PLAIN, FileAccess, location
 from pycodex.apply_patch.parser import parse_patch
 from pycodex.apply_patch.plan import FileWrite, PlannedChanges, plan_patch
 from pycodex.protocol.events import FileChange
@@ -46,96 +51,133 @@ def failure(error: PatchError) -> ApplyResult:
     return ApplyResult(False, error.render(), {}, error)
 
 
-def apply_patch_text(text: str, cwd: Path | str) -> ApplyResult:
-    """Parse, plan and apply ``text`` relative to ``cwd``; never raises ``PatchError``."""
+def apply_patch_text(text: str, cwd: Path | str, files: FileAccess = PLAIN) -> ApplyResult:
+    """Parse, plan and apply ``text`` relative to ``cwd`` (reading through ``files``); never
+    raises ``PatchError``."""
     try:
-        planned = plan_patch(parse_patch(text), cwd)
+        planned = plan_patch(parse_patch(text), cwd, files)
     except PatchError as error:
         return failure(error)
-    return apply_planned(planned)
+    return apply_planned(planned, files)
 
 
-def apply_planned(planned: PlannedChanges) -> ApplyResult:
-    """Write a plan atomically; on any failure nothing on disk is changed."""
+def apply_planned(planned: PlannedChanges, files: FileAccess = PLAIN) -> ApplyResult:
+    """Write a plan atomically to the real paths it recorded; on any failure nothing on disk
+    is changed."""
     try:
-        _check_fresh(planned.writes)
+        _check_resolved(planned.writes)
+        _check_fresh(planned.writes, files)
         _commit(planned.writes)
     except PatchError as error:
         return failure(error)
     return ApplyResult(True, planned.success_text(), planned.changes)
 
 
-def _read(path: Path) -> bytes | None:
+def _check_resolved(writes: tuple[FileWrite, ...]) -> None:
+    """Each path still leads where it led when the plan was made (and approved)."""
+    for write in writes:
+        if write.requested is None:
+            continue
+        if write.original is None or write.content is None:
+            now = location(write.requested, follow=False)
+        else:
+            now = location(write.requested, follow=True)
+        if now != write.path:
+            raise StaleFile(
+                f"{write.requested} now resolves to {now}, not to {write.path} as when the "
+                "patch was checked (a symlink changed); nothing was written. Check the path "
+                "and send the patch again."
+            )
+
+
+def _read(path: Path, files: FileAccess) -> bytes | None:
     try:
-        return path.read_bytes()
+        data, _, _ = files.read(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as error:
         raise StaleFile(f"Failed to re-read {path}: {error.strerror}") from error
+    if data is None:
+        raise StaleFile(f"{path} is not a regular file any more; send a new patch.")
+    return data
 
 
-def _check_fresh(writes: tuple[FileWrite, ...]) -> None:
+def _check_fresh(writes: tuple[FileWrite, ...], files: FileAccess) -> None:
     for write in writes:
-        if _read(write.path) != write.original:
+        if _read(write.path, files) != write.original:
             raise StaleFile(
                 f"{write.path} changed on disk after the patch was checked; "
                 "read it again and send a new patch."
             )
 
 
-def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name[:120]}.{os.urandom(4).hex()}.apply_patch.tmp")
+def _temp_name(path: Path) -> str:
+    return f".{path.name[:120]}.{os.urandom(4).hex()}.apply_patch.tmp"
 
 
-def _write_temp(path: Path, content: bytes, mode: int | None) -> Path:
+def _write_temp(dir_fd: int, path: Path, content: bytes, mode: int | None) -> str:
+    """A new temporary file beside ``path`` (in ``dir_fd``) holding ``content``; its name."""
     temp = _temp_name(path)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temp, flags, 0o666, dir_fd=dir_fd)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
-        if mode is not None:
-            temp.chmod(mode)
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=dir_fd)
         raise
     return temp
 
 
-def _make_dirs(directory: Path, created: list[Path]) -> None:
-    missing: list[Path] = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for path in reversed(missing):
-        path.mkdir()
-        created.append(path)
+@dataclass(slots=True)
+class _Temp:
+    write: FileWrite
+    dir_fd: int
+    name: str
 
 
 def _commit(writes: tuple[FileWrite, ...]) -> None:
-    created: list[Path] = []
-    temps: list[tuple[FileWrite, Path]] = []
+    with Directories() as dirs:
+        _commit_in(writes, dirs)
+
+
+def _commit_in(writes: tuple[FileWrite, ...], dirs: Directories) -> None:
+    temps: list[_Temp] = []
+    parents: dict[Path, int] = {}
     try:
+        for write in writes:  # every directory first: a moved one stops the patch here
+            parents[write.path] = dirs.open(write.path.parent, create=write.content is not None)
         for write in writes:
             if write.content is not None:
-                _make_dirs(write.path.parent, created)
-                temps.append((write, _write_temp(write.path, write.content, write.mode)))
-    except OSError as error:
-        for _, temp in temps:
-            temp.unlink(missing_ok=True)
-        _remove_dirs(created)
-        raise WriteFailed(f"Failed to write {error.filename}: {error.strerror}") from error
+                fd = parents[write.path]
+                temps.append(
+                    _Temp(write, fd, _write_temp(fd, write.path, write.content, write.mode))
+                )
+    except (OSError, StaleFile) as error:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(temp.name, dir_fd=temp.dir_fd)
+        dirs.remove_created()
+        if isinstance(error, StaleFile):
+            raise
+        raise WriteFailed(f"Failed to write {_failed(error, writes)}: {error.strerror}") from error
     done: list[FileWrite] = []
     try:
-        for write, temp in temps:
-            temp.replace(write.path)
-            done.append(write)
+        for temp in temps:
+            os.replace(
+                temp.name, temp.write.path.name, src_dir_fd=temp.dir_fd, dst_dir_fd=temp.dir_fd
+            )
+            done.append(temp.write)
         for write in writes:
             if write.content is None:
-                write.path.unlink()
+                os.unlink(write.path.name, dir_fd=parents[write.path])
                 done.append(write)
     except OSError as error:
-        problems = _roll_back(done, temps, created)
-        message = f"Failed to write {error.filename}: {error.strerror}"
+        problems = _roll_back(done, temps, parents, dirs)
+        message = f"Failed to write {_failed(error, writes)}: {error.strerror}"
         if problems:
             raise WriteFailed(
                 f"{message}. Rolling back also failed, these files may be changed: "
@@ -145,25 +187,32 @@ def _commit(writes: tuple[FileWrite, ...]) -> None:
         raise WriteFailed(message) from error
 
 
+def _failed(error: OSError, writes: tuple[FileWrite, ...]) -> str:
+    """The full path of what failed (``*at`` calls report only the name)."""
+    name = error.filename
+    for write in writes:
+        if name in (write.path.name, str(write.path)):
+            return str(write.path)
+    return str(name)
+
+
 def _roll_back(
-    done: list[FileWrite], temps: list[tuple[FileWrite, Path]], created: list[Path]
+    done: list[FileWrite], temps: list[_Temp], parents: dict[Path, int], dirs: Directories
 ) -> list[str]:
     problems: list[str] = []
     for write in reversed(done):
+        fd = parents[write.path]
         try:
             if write.original is None:
-                write.path.unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(write.path.name, dir_fd=fd)
             else:
-                _write_temp(write.path, write.original, write.mode).replace(write.path)
+                restored = _write_temp(fd, write.path, write.original, write.mode)
+                os.replace(restored, write.path.name, src_dir_fd=fd, dst_dir_fd=fd)
         except OSError:
             problems.append(str(write.path))
-    for _, temp in temps:
-        temp.unlink(missing_ok=True)
-    _remove_dirs(created)
-    return problems
-
-
-def _remove_dirs(created: list[Path]) -> None:
-    for directory in reversed(created):
+    for temp in temps:
         with contextlib.suppress(OSError):
-            directory.rmdir()
+            os.unlink(temp.name, dir_fd=temp.dir_fd)
+    dirs.remove_created()
+    return problems

@@ -35,9 +35,12 @@ Shell call (``params`` from ``parse_shell_args``; ``escalated`` from the model's
               if approved: emit BackgroundEvent(RETRY_NOTICE) and rerun unsandboxed;
               denied -> the model gets EXEC_REJECTED (as v0.20); abort -> the turn ends.
 
-apply_patch: ``paths = patch_paths(every path the patch adds, deletes, updates or moves to,
-cwd)``; ``roots = writable_roots_for(mode, cwd, config.sandbox_workspace_write, env)``;
-``a = assess_patch(policy, mode, paths, roots, cwd, approved_for_session=approved_patch_paths)``.
+apply_patch: ``paths`` = where every path the patch adds, deletes, updates or moves to really
+lands (symlinks resolved: ``PlannedChanges.locations``), ``roots`` = the real paths of
+``writable_roots_for(mode, cwd, config.sandbox_workspace_write, env)``, ``named`` = resolved ->
+the path the patch named, where a symlink makes them differ;
+``a = assess_patch(policy, mode, paths, roots, cwd, approved_for_session=approved_patch_paths,
+named=named)``. The file system resolution is the caller's (``core/tools/apply_patch.py``).
 RunSandboxed applies the patch inside the sandbox (``PatchApplyBegin.auto_approved=True``);
 AskUser sends ``ApplyPatchApprovalRequest(call_id, changes, a.reason)`` and maps the decision
 with ``resolve_decision(decision, "patch")`` (remember: ``approved_patch_paths | paths``);
@@ -58,8 +61,10 @@ Decisions made here (vs v0.20)
   writable root counts as outside. "Approved for the session" remembers the patch's paths, so
   later patches to the same files are applied without asking. untrusted asks even under
   danger-full-access.
-- The roots check is lexical (no file system access): a symlink inside a root may point
-  outside, which is why auto-approved patches are still applied inside the sandbox.
+- The roots check is on real paths, resolved by the caller: ``link/x.txt`` with ``link`` ->
+  ``/elsewhere`` is judged (and shown in the request, with a plain "outside the writable
+  roots") as ``/elsewhere/x.txt``; session approval remembers real paths, so re-pointing a
+  symlink later asks again. Auto-approved patches are still written inside the sandbox.
 """
 
 from __future__ import annotations
@@ -209,8 +214,13 @@ def assess_patch(
     cwd: Path,
     *,
     approved_for_session: frozenset[Path],
+    named: Mapping[Path, Path] | None = None,
 ) -> PatchAssessment:
-    """What to do with a patch that writes ``changed_paths`` (relative ones are under cwd)."""
+    """What to do with a patch that writes ``changed_paths`` (relative ones are under cwd).
+
+    The caller passes real paths (symlinks resolved) for both ``changed_paths`` and
+    ``writable_roots``; ``named`` maps a real path to the path the patch named, where they
+    differ, so the reason shown to the user says where the patch really writes."""
     paths = patch_paths(changed_paths, cwd)
     if not paths:
         return Reject(EMPTY_PATCH)
@@ -219,21 +229,34 @@ def assess_patch(
     roots = tuple(_absolute(root, cwd) for root in writable_roots)
     full_access = sandbox is SandboxMode.DANGER_FULL_ACCESS
     outside = () if full_access else tuple(p for p in sorted(paths) if not is_writable(p, roots))
+    reason = patch_reason(outside, named or {})
     if policy is AskForApproval.UNTRUSTED:
-        return AskUser(_outside_reason(outside))
+        return AskUser(reason)
     if full_access:
         return RunUnsandboxed("full-access")
     if not outside:
         return RunSandboxed()
     if policy is AskForApproval.NEVER:
         return Reject(PATCH_OUTSIDE_REJECTED)
-    return AskUser(_outside_reason(outside))
+    return AskUser(reason)
 
 
-def _outside_reason(outside: Sequence[Path]) -> str | None:
-    if not outside:
-        return None
-    return "writes outside the writable roots: " + ", ".join(str(p) for p in outside)
+def patch_reason(outside: Sequence[Path], named: Mapping[Path, Path]) -> str | None:
+    """What the user reads under a patch request: the real paths outside the writable roots,
+    and every path a symlink sends elsewhere (None when there is nothing to say)."""
+    parts: list[str] = []
+    if outside:
+        shown = [
+            f"{p} (the patch names {named[p]}; a symlink leads there)" if p in named else str(p)
+            for p in outside
+        ]
+        parts.append("writes outside the writable roots: " + ", ".join(shown))
+    inside = [(named[p], p) for p in sorted(named) if p not in outside]
+    if inside:
+        parts.append(
+            "writes through symlinks: " + ", ".join(f"{name} -> {real}" for name, real in inside)
+        )
+    return "; ".join(parts) or None
 
 
 def writable_roots_for(

@@ -12,8 +12,10 @@ be fed to ``git apply``. Paths are relative to the git root (the cwd outside a r
 a file outside that root keeps its absolute path.
 
 Pure: the module does no I/O of its own. Callers pass ``read``, a function giving the current
-``FileState`` of a path (``read_file_state`` is the real one), so the diff logic is tested
-with plain dicts.
+``FileState`` of a path (``file_state_reader(files)`` is the real one, reading through the
+same ``FileAccess`` as patch planning: the agent's refuses what its sandbox would, so a turn
+diff never quotes ``/proc``, ``/sys``, ``/dev`` or ``$CODEX_HOME``), so the diff logic is
+tested with plain dicts.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from __future__ import annotations
 import bisect
 import difflib
 import hashlib
-import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pycodex.apply_patch.files import FileAccess
 from pycodex.protocol.events import FileChange
 
 REGULAR = "100644"
@@ -47,16 +49,25 @@ class FileState:
 Reader = Callable[[Path], FileState | None]
 
 
-def read_file_state(path: Path) -> FileState | None:
-    """The real reader: ``None`` when ``path`` is absent or not a regular file."""
+def read_file_state(path: Path, files: FileAccess) -> FileState | None:
+    """``path`` read through ``files``: ``None`` when it is absent, not a regular file, or
+    may not be read."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        data = path.read_bytes()
+        data, mode, _ = files.read(path)
     except OSError:
         return None
-    return FileState(data, EXECUTABLE if info.st_mode & 0o111 else REGULAR)
+    if data is None:
+        return None
+    return FileState(data, EXECUTABLE if mode & 0o111 else REGULAR)
+
+
+def file_state_reader(files: FileAccess) -> Reader:
+    """The ``Reader`` that reads through ``files``."""
+
+    def read(path: Path) -> FileState | None:
+        return read_file_state(path, files)
+
+    return read
 
 
 @dataclass(slots=True)

@@ -7,19 +7,25 @@ PATCH]``, ``applypatch``, the lenient ``["apply_patch", "<<'EOF'\\n…"]``, ``ba
 
 The steps of one call, in order:
 
-1. plan (pure): parse and verify every hunk of every file. A failure goes back to the model
-   as the library's text (file, hunk, nearest lines); no event, nothing written.
+1. plan (writes nothing): parse and verify every hunk of every file, reading only through
+   ``ModelFiles`` (``sandbox.model_files``): the agent reads for the model only what a
+   sandboxed command could read, never ``/proc``, ``/sys``, ``/dev`` or ``$CODEX_HOME``, judged
+   on real paths. A failure goes back to the model as the library's text (file, hunk, nearest
+   lines); no event, nothing written. The plan records where each path really lands.
 2. ``assess_patch``: the one approval call point (``approval_policy.assess_patch``, reference
-   §5.1, against ``writable_roots_for`` the configured sandbox): apply inside the sandbox,
+   §5.1, real paths against the real ``writable_roots_for`` the configured sandbox; a request
+   names the real path and says when it is outside the roots): apply inside the sandbox,
    apply without it (no sandbox configured, approved for the session), ask the user (an
    ``ApplyPatchApprovalRequest`` through the broker; approved patches are applied without
    the sandbox), or refuse with a text for the model. Abort ends the turn.
 3. baseline the touched files for the turn diff, emit ``PatchApplyBegin``.
 4. ``write_patch``: the one place where patch bytes reach the disk. A patch applied inside
    the sandbox is written by a child process started under it (``python -I -c`` running the
-   library, as Codex re-executes itself), because the roots check of step 2 is lexical and a
-   symlink inside a root may point outside; under on-failure a write the sandbox denied is
-   offered a retry without it. Other patches are written in-process.
+   library with the same ``ModelFiles`` rule, as Codex re-executes itself), so the kernel
+   has the last word; under on-failure a write the sandbox denied is offered a retry without
+   it. Other patches (approved, or danger-full-access) are written in-process to exactly the
+   real paths judged in step 2: if a path resolves elsewhere by then (a symlink re-pointed
+   while the question was open), nothing is written and the model is told.
 5. emit ``PatchApplyEnd`` and, if the turn's diff changed, ``TurnDiff``.
 
 An interrupt cannot separate a patch being written from its ``PatchApplyEnd``: the write and
@@ -53,7 +59,7 @@ from pycodex.core import approval_policy as matrix
 from pycodex.core.approval_policy import RETRY_NOTICE, AskUser, Refused, Reject, RunSandboxed
 from pycodex.core.project_doc import find_git_root
 from pycodex.core.tools.context import ToolContext
-from pycodex.core.turn_diff import read_file_state
+from pycodex.core.turn_diff import file_state_reader
 from pycodex.protocol.events import (
     ApplyPatchApprovalRequest,
     BackgroundEvent,
@@ -61,20 +67,24 @@ from pycodex.protocol.events import (
     PatchApplyEnd,
     TurnDiff,
 )
+from pycodex.sandbox.model_files import ModelFiles
 from pycodex.sandbox.policy import SandboxPolicy
 from pycodex.sandbox.spawn import run_command
 
 REJECTED = matrix.PATCH_REJECTED
 SANDBOXED_WRITE_TIMEOUT_MS = 60_000
-# The child that writes a patch inside the sandbox: argv = [patch file, cwd, import root].
-# ``-I`` keeps the workspace (cwd, PYTHON* variables) out of its import path.
+# The child that writes a patch inside the sandbox: argv = [patch file, cwd, import root,
+# codex home or ""]. ``-I`` keeps the workspace (cwd, PYTHON* variables) out of its import
+# path. It reads under the same rule as the agent (its output goes to the model).
 _WRITER = (
     "import sys\n"
     "sys.path.insert(0, sys.argv[3])\n"
     "from pycodex.apply_patch.apply import apply_patch_text\n"
+    "from pycodex.sandbox.model_files import ModelFiles, refused_roots\n"
+    "files = ModelFiles(refused_roots(sys.argv[4] or None))\n"
     "with open(sys.argv[1], encoding='utf-8', newline='') as f:\n"
     "    text = f.read()\n"
-    "result = apply_patch_text(text, sys.argv[2])\n"
+    "result = apply_patch_text(text, sys.argv[2], files)\n"
     "sys.stdout.buffer.write(result.output.encode('utf-8'))\n"
     "raise SystemExit(result.exit_code)\n"
 )
@@ -100,20 +110,41 @@ def _workspace_write(policy: SandboxPolicy) -> SandboxWorkspaceWrite:
     )
 
 
+def real_paths(planned: PlannedChanges) -> tuple[frozenset[Path], dict[Path, Path]]:
+    """Where the patch really writes (what is judged and remembered), and real path -> the
+    path the patch named, for those a symlink sends elsewhere (a symlinked cwd alone does not
+    count: the shell sees the same)."""
+    real_cwd = Path(os.path.realpath(planned.cwd))
+    named: dict[Path, Path] = {}
+    for path, real in planned.locations.items():
+        plain = (
+            real_cwd / path.relative_to(planned.cwd) if path.is_relative_to(planned.cwd) else path
+        )
+        if real not in (path, plain):
+            named[real] = path
+    return frozenset(planned.locations.values()), named
+
+
+def real_roots(roots: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The writable roots with symlinks resolved (compared with real paths)."""
+    return tuple(dict.fromkeys(Path(os.path.realpath(root)) for root in roots))
+
+
 async def assess_patch(ctx: ToolContext, call_id: str, planned: PlannedChanges) -> PatchVerdict:
     """The approval call point for patches: judge, maybe ask, and say how to write."""
     policy = ctx.sandbox
     roots = matrix.writable_roots_for(
         policy.mode, policy.workspace or ctx.cwd, _workspace_write(policy), ctx.env
     )
-    paths = matrix.patch_paths(planned.paths, planned.cwd)
+    paths, named = real_paths(planned)
     assessment = matrix.assess_patch(
         ctx.approval_policy,
         policy.mode,
         paths,
-        roots,
+        real_roots(roots),
         planned.cwd,
         approved_for_session=ctx.approvals.approved_patch_paths,
+        named=named,
     )
     if isinstance(assessment, Reject):
         return PatchVerdict(approved=False, auto_approved=False, message=assessment.message)
@@ -123,7 +154,7 @@ async def assess_patch(ctx: ToolContext, call_id: str, planned: PlannedChanges) 
         if isinstance(answer, Refused):
             return PatchVerdict(approved=False, auto_approved=False, message=answer.model_output)
         if answer.remember:
-            ctx.approvals.remember_patch_paths(paths)
+            ctx.approvals.remember_patch_paths(paths)  # real paths: a re-pointed link asks
         return PatchVerdict(approved=True, auto_approved=False)
     sandboxed = isinstance(assessment, RunSandboxed)  # never under danger-full-access
     return PatchVerdict(approved=True, auto_approved=True, sandboxed=sandboxed)
@@ -135,7 +166,7 @@ async def write_patch(
     """The single place where a patch is written to disk (atomically, by the library):
     in-process, or by a child under ``ctx.sandbox`` when the verdict says sandboxed."""
     if not verdict.sandboxed:
-        return apply_planned(planned)
+        return apply_planned(planned, ModelFiles.for_policy(ctx.sandbox))
     return await _write_sandboxed(ctx, planned, patch)
 
 
@@ -147,7 +178,8 @@ async def _write_sandboxed(ctx: ToolContext, planned: PlannedChanges, patch: str
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
             file.write(patch)
-        argv = (sys.executable, "-I", "-c", _WRITER, name, str(planned.cwd), import_root)
+        home = str(ctx.sandbox.codex_home or "")
+        argv = (sys.executable, "-I", "-c", _WRITER, name, str(planned.cwd), import_root, home)
         result = await run_command(
             argv,
             cwd=ctx.cwd,
@@ -173,7 +205,7 @@ def _emit_turn_diff(ctx: ToolContext) -> None:
     if tracker.root is None:
         cwd = Path(os.path.abspath(ctx.cwd))  # noqa: PTH100 - keep symlinks, as plan_patch does
         tracker.root = find_git_root(cwd) or cwd
-    diff = tracker.unified_diff(read_file_state)
+    diff = tracker.unified_diff(file_state_reader(ModelFiles.for_policy(ctx.sandbox)))
     if diff != tracker.emitted:
         tracker.emitted = diff
         ctx.emit(TurnDiff(diff))
@@ -183,14 +215,15 @@ async def apply_patch_call(ctx: ToolContext, call_id: str, patch: str, cwd: Path
     """Apply ``patch`` with relative paths resolved against ``cwd``; returns the output for
     the model (Codex's success JSON, or the error text)."""
     started = time.monotonic()
+    files = ModelFiles.for_policy(ctx.sandbox)
     try:
-        planned = plan_patch(parse_patch(patch), cwd)
+        planned = plan_patch(parse_patch(patch), cwd, files)
     except PatchError as error:
         return error.render()
     verdict = await assess_patch(ctx, call_id, planned)
     if not verdict.approved:
         return verdict.message
-    ctx.turn_diff.before_patch(planned.paths, planned.changes, read_file_state)
+    ctx.turn_diff.before_patch(planned.paths, planned.changes, file_state_reader(files))
     result = await _apply(ctx, call_id, planned, patch, verdict)
     if not result.success and verdict.sandboxed:
         # Only a permission error is the sandbox's doing (a symlink out of the roots).
@@ -208,7 +241,7 @@ async def apply_patch_call(ctx: ToolContext, call_id: str, patch: str, cwd: Path
             if isinstance(answer, Refused):
                 return answer.model_output
             if answer.remember:
-                ctx.approvals.remember_patch_paths(matrix.patch_paths(planned.paths, cwd))
+                ctx.approvals.remember_patch_paths(real_paths(planned)[0])
             ctx.emit(BackgroundEvent(RETRY_NOTICE))
             unsandboxed = PatchVerdict(approved=True, auto_approved=False)
             result = await _apply(ctx, call_id, planned, patch, unsandboxed)
