@@ -53,6 +53,7 @@ def test_policy_from_config(tmp_path: Path) -> None:
         network_access=True,
         exclude_slash_tmp=True,
         workspace=tmp_path / "ws",
+        codex_home=tmp_path,
     )
     assert policy_from_config(config, RO).mode is RO
 

@@ -53,7 +53,9 @@ def prepare_launch(
         from pycodex.sandbox import seatbelt
 
         env["CODEX_SANDBOX"] = "seatbelt"
-        wrapped = seatbelt.sandbox_exec_argv(argv, roots, network=policy.has_network)
+        wrapped = seatbelt.sandbox_exec_argv(
+            argv, roots, network=policy.has_network, codex_home=policy.codex_home
+        )
         return Launch(wrapped, env, None, policy.mode)
     from pycodex.sandbox import landlock, linux
 
@@ -63,6 +65,7 @@ def prepare_launch(
         cwd=str(cwd),
         network=policy.has_network,
         terminal=terminal,
+        codex_home=str(policy.codex_home) if policy.codex_home else None,
     )
     return Launch(tuple(argv), env, preexec, policy.mode)
 

@@ -97,14 +97,18 @@ def build_preexec(
     terminal: bool = False,
     pid_namespace: bool | None = None,
     exit_after: bool = False,
+    codex_home: str | None = None,
 ) -> Callable[[], None]:
     """The ``preexec_fn`` for one command; ``writable_roots`` are real, existing paths.
 
     ``terminal``: the command runs on the user's terminal (keep the host's devpts).
     ``pid_namespace``: scope signals with a PID namespace (default: only when Landlock cannot,
     ABI < 6; see ``pidns``). ``exit_after``: exit 0 once confined (the support probe).
+    ``codex_home``: its secrets are hidden, and it is read-only inside a writable root.
     Raises ``SandboxError`` when the mount namespace cannot be built."""
-    mounts = namespaces.plan(writable_roots, private_shm=bool(writable_roots), terminal=terminal)
+    mounts = namespaces.plan(
+        writable_roots, private_shm=bool(writable_roots), terminal=terminal, codex_home=codex_home
+    )
     try:
         ns = mountns.namespace_for(mounts)
     except OSError as exc:

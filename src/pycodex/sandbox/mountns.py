@@ -7,9 +7,14 @@ it (``namespaces.apply``) and then ``exec``s a shell that waits on stdin; we ope
 ``/proc/PID/ns/mnt`` (and ``ns/user`` when not root), which keeps the namespace alive after
 the helper is gone, and each command's child only calls ``setns`` and ``chdir``.
 
-The cache key is the plan (roots, ``.git`` entries, /dev/shm, devpts) plus each root's device
-and inode: a workspace removed and made again gets a new namespace, as does a ``.git`` that
-appeared since. Commands of a session share the private ``/dev/shm`` and devpts.
+The cache key is the plan (roots, protected paths, CODEX_HOME's secrets with their inodes,
+/dev/shm, devpts) plus each root's device and inode: a workspace removed and made again gets
+a new namespace, as does a repository that appeared since. Commands of a session share the
+private ``/dev/shm`` and devpts. The cache keeps the ``CACHE_SIZE`` namespaces used last; an
+evicted one is released (its fds closed) once no prepared command refers to it any more.
+
+The helper reports on stderr: one ``missing ...`` line per optional protection it could not
+mount, then ``ok``; anything else is the reason the sandbox could not be built.
 """
 
 from __future__ import annotations
@@ -18,15 +23,30 @@ import functools
 import os
 import subprocess
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pycodex.sandbox import _linux_sys as sys_
-from pycodex.sandbox import namespaces
+from pycodex.sandbox import namespaces, notices, protected
 
 EXIT_BUILD_FAILED = 126
-_SHM_OK = b"shm\n"
-_SHM_MISSING = b"noshm\n"
+CACHE_SIZE = 8
+_OK = b"ok\n"
+_MISSING = b"missing "
+
+
+class _Fds:
+    """Owns a namespace's fds: closed when the last reference goes (cache and launches)."""
+
+    __slots__ = ("fds",)
+
+    def __init__(self, fds: list[int]) -> None:
+        self.fds = fds
+
+    def __del__(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +54,18 @@ class Namespace:
     mnt_fd: int
     user_fd: int | None  # the user namespace to enter first (not root)
     shm: bool  # the private /dev/shm is mounted (Landlock may grant it)
+    missing: tuple[str, ...] = ()  # optional protections not in place, with the reason
+    owner: object = field(default=None, compare=False, repr=False)  # keeps the fds open
 
 
 def _build_child(plan: namespaces.MountPlan) -> None:
     """``preexec_fn`` of the helper: build, report on stderr, then exec the waiting shell."""
     try:
-        shm = namespaces.apply(plan)
+        missing = namespaces.apply(plan)
     except OSError as exc:
         os.write(2, f"mount namespace: {exc.strerror}\n".encode())
         os._exit(EXIT_BUILD_FAILED)
-    os.write(2, _SHM_OK if shm else _SHM_MISSING)
+    os.write(2, b"".join(_MISSING + m.encode() + b"\n" for m in missing) + _OK)
 
 
 def _identity(plan: namespaces.MountPlan) -> tuple[tuple[int, int], ...]:
@@ -81,30 +103,47 @@ def _build(plan: namespaces.MountPlan) -> Namespace:
         report = proc.stderr.read()
         proc.stderr.close()
         proc.wait()
+    lines = report.splitlines(keepends=True)
     if (
         proc.returncode != 0
-        or report not in (_SHM_OK, _SHM_MISSING)
+        or not lines
+        or lines[-1] != _OK
+        or not all(line.startswith(_MISSING) for line in lines[:-1])
         or len(fds) != (2 if plan.user_ns else 1)
     ):
         for fd in fds:
             os.close(fd)
         reason = report.decode(errors="replace").strip() or f"status {proc.returncode}"
         raise OSError(reason)
+    missing = tuple(line[len(_MISSING) :].decode(errors="replace").strip() for line in lines[:-1])
+    shm = plan.shm is not None and not any(m.startswith(namespaces.MISSING_SHM) for m in missing)
     user_fd = fds[0] if plan.user_ns else None
-    return Namespace(mnt_fd=fds[-1], user_fd=user_fd, shm=report == _SHM_OK)
+    return Namespace(fds[-1], user_fd, shm, missing, _Fds(fds))
 
 
-_cache: dict[tuple[namespaces.MountPlan, tuple[tuple[int, int], ...]], Namespace] = {}
+_Key = tuple[namespaces.MountPlan, tuple[tuple[int, int], ...]]
+_cache: OrderedDict[_Key, Namespace] = OrderedDict()
 _lock = threading.Lock()
 
 
 def namespace_for(plan: namespaces.MountPlan) -> Namespace:
-    """The namespace for ``plan``, built on first use; ``OSError`` when it cannot be."""
+    """The namespace for ``plan``, built on first use; ``OSError`` when it cannot be.
+
+    What it lacks (and a protected-path search that stopped at its bound) is recorded for
+    the session to be told (``notices``)."""
     key = (plan, _identity(plan))
     with _lock:
         found = _cache.get(key)
         if found is None:
             found = _cache[key] = _build(plan)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+            lines = [notices.describe_missing(m) for m in found.missing]
+            if plan.search_skipped is not None:
+                lines.append(notices.describe_skipped(plan.search_skipped, protected.MAX_DIRS))
+            notices.record(lines)
+        else:
+            _cache.move_to_end(key)
         return found
 
 

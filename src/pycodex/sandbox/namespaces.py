@@ -8,13 +8,21 @@ both with mount flags, which apply to root too:
 1. every mount is made read-only (one recursive ``mount_setattr``): metadata changes
    outside the roots fail with ``EROFS``;
 2. each writable root is bind-mounted on itself first and made writable again;
-3. each ``ROOT/.git`` is bind-mounted on itself read-only (writes fail with ``EROFS``; renaming
-   or deleting the mount point fails with ``EBUSY``);
-4. workspace-write: a fresh tmpfs on ``/dev/shm``, so POSIX shared memory and semaphores
+3. each protected path under a writable root (every repository, ``.codex`` and
+   ``$CODEX_HOME``; see ``protected``) is bind-mounted on itself read-only (writes fail with
+   ``EROFS``; renaming or deleting the mount point fails with ``EBUSY``);
+4. ``$CODEX_HOME``'s secrets, in every sandboxed mode: an empty read-only tmpfs (mode 000) on
+   each secret directory, ``/dev/null`` on a ``nodev`` mount on each secret file (opening it
+   fails with ``EACCES``);
+5. workspace-write: a fresh tmpfs on ``/dev/shm``, so POSIX shared memory and semaphores
    (Python's ``multiprocessing``) work while the host's ``/dev/shm`` stays untouched;
-5. a new devpts instance on ``/dev/pts`` unless the command runs on the user's terminal
+6. a new devpts instance on ``/dev/pts`` unless the command runs on the user's terminal
    (``codex sandbox`` run by hand): ptys still work, but the user's other terminals are not
    there to be written to (escape sequences are input to some terminals).
+
+Steps 1-4 are the sandbox: when one fails, nothing runs. Steps 5 and 6 may fail (an old
+kernel, a container's seccomp profile); ``apply`` then says which protection is missing and
+the session is told once (``notices``).
 
 The namespace is built once per plan and entered by every command (see ``mountns``).
 
@@ -30,48 +38,80 @@ import contextlib
 import ctypes
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from pycodex.sandbox import _linux_sys as sys_
+from pycodex.sandbox import protected
 
 
 @dataclass(frozen=True, slots=True)
 class MountPlan:
-    """Precomputed in the parent; ``apply`` runs in the child that builds the namespace."""
+    """Precomputed in the parent; ``apply`` runs in the child that builds the namespace.
+
+    It is also the key of the namespace cache (``mountns``): a different set of protected
+    paths or secrets (a secret file replaced on the host has a new inode) is a new namespace.
+    """
 
     writable: tuple[bytes, ...]  # real paths, bind-mounted writable
-    read_only: tuple[bytes, ...]  # ``.git`` entries under writable roots
-    private_shm: bool  # a fresh tmpfs on /dev/shm
-    private_pts: bool  # a new devpts instance on /dev/pts
+    read_only: tuple[bytes, ...]  # protected paths under writable roots
+    hidden_dirs: tuple[bytes, ...]  # CODEX_HOME's secret directories
+    hidden_files: tuple[bytes, ...]  # CODEX_HOME's secret files
+    secret_ids: tuple[tuple[int, int], ...]  # device and inode of each secret, for the key
+    shm: bytes | None  # where the fresh tmpfs goes (/dev/shm), None: not wanted
+    pts: bytes | None  # where the new devpts goes (/dev/pts), None: not wanted
     user_ns: bool  # not root: a user namespace gives the mount rights
     uid: int
     gid: int
+    search_skipped: str | None = None  # protected-path search stopped before this directory
 
 
 SHM = "/dev/shm"
 PTS = "/dev/pts"
+MISSING_SHM = "a private /dev/shm"
+MISSING_PTS = "a private /dev/pts"
 
 
-def plan(writable_roots: tuple[str, ...], *, private_shm: bool, terminal: bool) -> MountPlan:
-    gits = []
-    for root in writable_roots:
-        git = Path(root, ".git")
-        with contextlib.suppress(OSError):  # one we may not look at, we cannot mount either
-            if git.exists():  # a symlinked .git protects its target
-                gits.append(os.fsencode(git.resolve()))
+def plan(
+    writable_roots: tuple[str, ...],
+    *,
+    private_shm: bool,
+    terminal: bool,
+    codex_home: str | None = None,
+) -> MountPlan:
+    """The mounts for a command now: protected paths as they exist at this moment."""
+    read_only: list[str] = []
+    skipped = None
+    if writable_roots:
+        found = protected.tracker().find(writable_roots)
+        read_only += found.paths
+        skipped = found.skipped
+        if codex_home:
+            read_only.append(os.path.realpath(codex_home))
+    secrets = protected.secrets(codex_home)
     return MountPlan(
         writable=tuple(os.fsencode(r) for r in writable_roots),
-        read_only=tuple(gits),
-        private_shm=private_shm and Path(SHM).is_dir(),
-        private_pts=not terminal and Path(PTS).is_dir(),
+        read_only=tuple(os.fsencode(p) for p in protected.minimal(read_only, writable_roots)),
+        hidden_dirs=tuple(os.fsencode(s.path) for s in secrets if s.is_dir),
+        hidden_files=tuple(os.fsencode(s.path) for s in secrets if not s.is_dir),
+        secret_ids=tuple(s.ident for s in secrets),
+        shm=SHM.encode() if private_shm else None,
+        pts=None if terminal else PTS.encode(),
         user_ns=os.geteuid() != 0,
         uid=os.geteuid(),
         gid=os.getegid(),
+        search_skipped=skipped,
     )
 
 
 _RDONLY = sys_.mount_attr(sys_.MOUNT_ATTR_RDONLY, 0)
 _WRITABLE = sys_.mount_attr(0, sys_.MOUNT_ATTR_RDONLY)
+_MS_RDONLY = 1
+_HIDDEN = _MS_RDONLY | sys_.MS_NOSUID | sys_.MS_NODEV | sys_.MS_NOEXEC
+_MOUNT_ATTR_NOSUID = 0x2
+_MOUNT_ATTR_NODEV = 0x4
+_MOUNT_ATTR_NOEXEC = 0x8
+_NODEV_RDONLY = sys_.mount_attr(
+    sys_.MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID | _MOUNT_ATTR_NODEV | _MOUNT_ATTR_NOEXEC, 0
+)
 
 
 def _write(path: str, data: bytes) -> None:
@@ -82,10 +122,12 @@ def _write(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def apply(p: MountPlan) -> bool:
+def apply(p: MountPlan) -> tuple[str, ...]:
     """Enter a private mount namespace shaped as the module docstring says (child only).
 
-    Returns whether the private ``/dev/shm`` is in place (only then may Landlock grant it)."""
+    Raises ``OSError`` when the sandbox cannot be built; returns the optional protections
+    that are missing (``MISSING_SHM``, ``MISSING_PTS``, each with its reason). Landlock may
+    grant ``/dev/shm`` only when ``MISSING_SHM`` is not among them."""
     if p.user_ns:
         sys_.unshare(sys_.CLONE_NEWUSER | sys_.CLONE_NEWNS)
         _write("/proc/self/setgroups", b"deny")
@@ -101,20 +143,30 @@ def apply(p: MountPlan) -> bool:
         # a root on a locked read-only mount stays read-only: the safe direction
         with contextlib.suppress(OSError):
             sys_.mount_setattr(root, _WRITABLE, sys_.AT_RECURSIVE)
-    for git in p.read_only:
-        sys_.mount(git, git, sys_.MS_BIND | sys_.MS_REC)
-        sys_.mount_setattr(git, _RDONLY, sys_.AT_RECURSIVE)
-    shm = False
-    if p.private_shm:
+    for path in p.read_only:
+        with contextlib.suppress(FileNotFoundError):  # gone since it was found: nothing to do
+            sys_.mount(path, path, sys_.MS_BIND | sys_.MS_REC)
+            sys_.mount_setattr(path, _RDONLY, sys_.AT_RECURSIVE)
+    for path in p.hidden_dirs:
+        sys_.mount(b"tmpfs", path, _HIDDEN, b"tmpfs", b"mode=000,size=4k")
+    for path in p.hidden_files:
+        with contextlib.suppress(FileNotFoundError):
+            sys_.mount(b"/dev/null", path, sys_.MS_BIND)
+            sys_.mount_setattr(path, _NODEV_RDONLY, 0)
+    missing: list[str] = []
+    if p.shm is not None:
         flags = sys_.MS_NOSUID | sys_.MS_NODEV
-        with contextlib.suppress(OSError):  # without it, /dev/shm stays read-only
-            sys_.mount(b"tmpfs", SHM.encode(), flags, b"tmpfs", b"mode=1777")
-            shm = True
-    if p.private_pts:
+        try:  # without it, /dev/shm stays the host's, read-only
+            sys_.mount(b"tmpfs", p.shm, flags, b"tmpfs", b"mode=1777")
+        except OSError as exc:
+            missing.append(f"{MISSING_SHM} ({exc.strerror})")
+    if p.pts is not None:
         flags = sys_.MS_NOSUID | sys_.MS_NOEXEC
-        with contextlib.suppress(OSError):  # without it, ptys are the host's as before
-            sys_.mount(b"devpts", PTS.encode(), flags, b"devpts", b"newinstance,ptmxmode=0666")
-    return shm
+        try:  # without it, ptys are the host's as before
+            sys_.mount(b"devpts", p.pts, flags, b"devpts", b"newinstance,ptmxmode=0666")
+        except OSError as exc:
+            missing.append(f"{MISSING_PTS} ({exc.strerror})")
+    return tuple(missing)
 
 
 @dataclass(frozen=True, slots=True)

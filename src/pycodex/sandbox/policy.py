@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pycodex.protocol.errors import SandboxError
 from pycodex.protocol.policy import SandboxMode
@@ -35,7 +35,19 @@ class SandboxPolicy:
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
     workspace: Path | None = None
-    codex_home: Path | None = None  # never read for the model (``model_files``)
+    # never read for the model (``model_files``); in the sandbox, its secrets are hidden and
+    # it is read-only inside a writable root (``namespaces``, ``seatbelt``)
+    codex_home: Path | None = None
+    # unix sockets a command may connect to under workspace-write: "all" or these paths
+    allow_unix_sockets: tuple[Path, ...] | Literal["all"] = ()
+
+    @property
+    def unix_sockets(self) -> tuple[Path, ...] | Literal["all"]:
+        """The unix sockets the sandbox lets a command connect to (none unless
+        workspace-write; ``danger-full-access`` has no sandbox to ask)."""
+        if self.mode is SandboxMode.WORKSPACE_WRITE:
+            return self.allow_unix_sockets
+        return ()
 
     @property
     def has_network(self) -> bool:
@@ -59,6 +71,7 @@ def policy_from_config(config: Config, mode: SandboxMode | None = None) -> Sandb
         exclude_slash_tmp=ww.exclude_slash_tmp,
         workspace=config.cwd,
         codex_home=config.codex_home,
+        allow_unix_sockets=ww.allow_unix_sockets,
     )
 
 

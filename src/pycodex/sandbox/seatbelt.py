@@ -1,9 +1,12 @@
 """The macOS sandbox: a Seatbelt profile run through ``/usr/bin/sandbox-exec``.
 
-Same semantics as Linux: deny by default; read anything; write only under the writable
-roots, never under a root's ``.git``; network only when the policy allows it; signals and
-process inspection only within the sandbox. Roots go in as ``-D`` parameters, not spliced
-into the profile text, so no path can change the profile's meaning.
+Same semantics as Linux: deny by default; read anything but CODEX_HOME's secrets; write
+only under the writable roots, never under a root's ``.git`` nor under a protected path
+(every repository and ``.codex`` found there, and CODEX_HOME; see ``protected``); network
+only when the policy allows it; signals and process inspection only within the sandbox.
+Paths go in as ``-D`` parameters, not spliced into the profile text, so no path can change
+the profile's meaning. Exclusions are ``require-not`` clauses inside the ``allow`` rules, so
+nothing depends on the order in which Seatbelt weighs rules.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pycodex.protocol.errors import SandboxError
+from pycodex.sandbox import protected as protected_paths
 
 SANDBOX_EXEC = "/usr/bin/sandbox-exec"
 
@@ -26,8 +30,7 @@ _BASE = """\
 (allow signal (target same-sandbox))
 (allow process-info* (target same-sandbox))
 
-; reading is unrestricted; so are system facts programs ask for
-(allow file-read*)
+; system facts programs ask for (reading files: see the end)
 (allow sysctl-read)
 (allow user-preference-read)
 (allow mach-lookup
@@ -67,36 +70,82 @@ _NO_NETWORK = """
 """
 
 
-def _root_clause(i: int) -> str:
+def _root_clause(i: int, protected: int) -> str:
     root = f'(subpath (param "WRITABLE_ROOT_{i}"))'
-    git = f'(subpath (param "WRITABLE_ROOT_{i}_GIT"))'
-    return f"  (require-all {root} (require-not {git}))"
+    nots = [f'(require-not (subpath (param "WRITABLE_ROOT_{i}_GIT")))']
+    nots += [f'(require-not (subpath (param "PROTECTED_{k}")))' for k in range(protected)]
+    return f"  (require-all {root} {' '.join(nots)})"
 
 
-def profile(roots: Sequence[Path], *, network: bool) -> tuple[str, dict[str, str]]:
-    """The profile text and its ``-D`` parameters for writable ``roots`` (canonical paths).
+def _read_rule(files: int, dirs: int) -> str:
+    nots = [f'(require-not (literal (param "SECRET_FILE_{k}")))' for k in range(files)]
+    nots += [f'(require-not (subpath (param "SECRET_DIR_{k}")))' for k in range(dirs)]
+    if not nots:
+        return "\n; reading is unrestricted\n(allow file-read*)\n"
+    body = "\n".join(f"  {n}" for n in nots)
+    head = "\n; reading: everything but CODEX_HOME's secrets\n(allow file-read* (require-all\n"
+    return f"{head}{body}))\n"
+
+
+def profile(
+    roots: Sequence[Path],
+    *,
+    network: bool,
+    protected: Sequence[str] = (),
+    secret_files: Sequence[str] = (),
+    secret_dirs: Sequence[str] = (),
+) -> tuple[str, dict[str, str]]:
+    """The profile text and its ``-D`` parameters for writable ``roots`` (canonical paths),
+    the ``protected`` paths no root may write and CODEX_HOME's secrets nothing may read.
 
     Every root gets a ``.git`` carve-out: it costs nothing when no ``.git`` exists and keeps
     one that is created later read-only too.
     """
     params: dict[str, str] = {}
     clauses = []
+    for k, path in enumerate(protected):
+        params[f"PROTECTED_{k}"] = path
     for i, root in enumerate(roots):
         params[f"WRITABLE_ROOT_{i}"] = str(root)
         params[f"WRITABLE_ROOT_{i}_GIT"] = str(root / ".git")
-        clauses.append(_root_clause(i))
+        clauses.append(_root_clause(i, len(protected)))
+    for k, path in enumerate(secret_files):
+        params[f"SECRET_FILE_{k}"] = path
+    for k, path in enumerate(secret_dirs):
+        params[f"SECRET_DIR_{k}"] = path
     text = _BASE + (_NETWORK if network else _NO_NETWORK)
+    text += _read_rule(len(secret_files), len(secret_dirs))
     if clauses:
-        text += "\n; writable roots, each without its .git\n(allow file-write*\n"
-        text += "\n".join(clauses) + ")\n"
+        text += "\n; writable roots, each without its .git and the protected paths\n"
+        text += "(allow file-write*\n" + "\n".join(clauses) + ")\n"
     return text, params
 
 
 def sandbox_exec_argv(
-    argv: Sequence[str], roots: Sequence[Path], *, network: bool
+    argv: Sequence[str],
+    roots: Sequence[Path],
+    *,
+    network: bool,
+    codex_home: Path | None = None,
 ) -> tuple[str, ...]:
-    """``sandbox-exec -p PROFILE -DNAME=VALUE... -- ARGV...``."""
-    text, params = profile([Path(os.path.realpath(r)) for r in roots], network=network)
+    """``sandbox-exec -p PROFILE -DNAME=VALUE... -- ARGV...``, with the protected paths as
+    they exist now (``protected``) and ``codex_home``'s secrets."""
+    real = [Path(os.path.realpath(r)) for r in roots]
+    home = os.path.realpath(codex_home) if codex_home else None
+    found: list[str] = []
+    if real:
+        names = [str(r) for r in real if r.is_dir()]
+        found += protected_paths.tracker().find(names).paths if names else ()
+        if home is not None:
+            found.append(home)
+    secrets = protected_paths.secrets(home)
+    text, params = profile(
+        real,
+        network=network,
+        protected=protected_paths.minimal(found, [str(r) for r in real]),
+        secret_files=[s.path for s in secrets if not s.is_dir],
+        secret_dirs=[s.path for s in secrets if s.is_dir],
+    )
     defines = [f"-D{k}={v}" for k, v in params.items()]
     return (SANDBOX_EXEC, "-p", text, *defines, "--", *argv)
 

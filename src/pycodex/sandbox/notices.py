@@ -1,0 +1,47 @@
+"""Protections the sandbox could not put in place, for the session to be told once.
+
+Missing Landlock, seccomp or namespaces stop the sandbox with an error; what is optional
+(a private ``/dev/shm``, a private ``/dev/pts``, the search for repositories stopping at its
+bound) is recorded here instead, as one line each saying what is missing and what it means.
+The record is per process (the kernel's answer is too); core shows each line once per
+session, after a sandboxed command ran (``core.tools.shell``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+_recorded: dict[str, None] = {}  # insertion-ordered set
+_lock = threading.Lock()
+
+CONSEQUENCES = {
+    "a private /dev/shm": "POSIX shared memory (multiprocessing) fails in sandboxed commands",
+    "a private /dev/pts": "sandboxed commands can open the host's terminals",
+}
+
+
+def describe_missing(what: str) -> str:
+    """``what`` is ``namespaces.MISSING_*`` with its reason in parentheses."""
+    consequence = next((c for k, c in CONSEQUENCES.items() if what.startswith(k)), "")
+    return f"sandbox: {what} could not be mounted; {consequence}".rstrip("; ")
+
+
+def describe_skipped(directory: str, limit: int) -> str:
+    return (
+        f"sandbox: stopped searching the writable roots for repositories after {limit} "
+        f"directories (first not searched: {directory}); repositories beyond are writable "
+        "by sandboxed commands"
+    )
+
+
+def record(lines: Iterable[str]) -> None:
+    with _lock:
+        for line in lines:
+            _recorded.setdefault(line, None)
+
+
+def recorded() -> tuple[str, ...]:
+    """Every line recorded in this process so far, oldest first."""
+    with _lock:
+        return tuple(_recorded)
