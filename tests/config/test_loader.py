@@ -109,6 +109,7 @@ def test_the_29_keys_of_v020_plus_later_ones_are_known() -> None:
         "model_instructions_profile",
         "include_plan_tool",
         "include_apply_patch_tool",
+        "max_tool_timeout_sec",
     }
     assert set(SETTINGS) == set(ROOT.fields) - {"profile", "profiles"}
 

@@ -53,9 +53,11 @@ SAFE: list[list[str]] = [
     ["git", "branch", "--points-at", "HEAD"],
     ["git", "branch", "--sort=-committerdate", "--format=%(refname:short)"],
     ["git", "branch", "--color=always"],
-    # cargo, sed
-    ["cargo", "check"],
-    ["cargo", "check", "--all-targets"],
+    ["git", "diff", "--text"],  # an option of its own, not an abbreviation of --textconv
+    ["git", "diff", "--no-textconv", "--no-ext-diff"],
+    ["git", "log", "-p", "--no-textconv"],
+    ["git", "status", "--short", "--branch"],
+    # sed
     ["sed", "-n", "1p", "f"],
     ["sed", "-n", "10,20p", "src/main.rs"],
     # shells
@@ -120,6 +122,19 @@ UNSAFE: list[list[str]] = [
     ["git", "log", "-p", "--output", "x"],
     ["git", "show", "--outp=x"],
     ["git", "diff", "--ext-diff"],
+    ["git", "log", "-p", "--ext"],  # git would expand it to --ext-diff
+    ["git", "diff", "--textconv"],
+    ["git", "show", "--textc", "HEAD"],
+    ["git", "log", "-p", "--textconv"],
+    ["git", "status", "--exec=x"],
+    ["git", "log", "--paginate"],
+    ["git", "-p", "log"],
+    ["git", "--paginate", "status"],
+    ["git", "--config-env=core.pager=X", "status"],
+    ["git", "-ccore.pager=cat", "status"],
+    ["git", "--work-tree=/x", "status"],
+    ["git", "--bare", "log"],
+    ["git", "branch", "--textconv"],
     ["git", "branch", "-D", "x"],
     ["git", "branch", "-d", "x"],
     ["git", "branch", "new-branch"],
@@ -133,8 +148,10 @@ UNSAFE: list[list[str]] = [
     ["git", "branch", "-f", "x", "HEAD"],
     ["git", "branch", "-v", "new"],  # -v does not make it list: this creates "new"
     ["git", "branch", "--sort", "--list", "new"],  # --sort eats --list
-    # cargo, sed
+    # cargo (v0.20 had `cargo check`: it runs build.rs and proc macros), sed
     ["cargo"],
+    ["cargo", "check"],
+    ["cargo", "check", "--all-targets"],
     ["cargo", "build"],
     ["cargo", "run"],
     ["sed", "-n", "1p"],
@@ -170,6 +187,10 @@ UNSAFE: list[list[str]] = [
     bash("bash -lc 'bash -lc ls'"),  # three shells deep
     bash("sed -n 1p"),
     bash("git branch -D main"),
+    bash("cargo check"),
+    bash("cd docs && git diff --textconv"),
+    bash("GIT_EXTERNAL_DIFF=x git diff"),
+    bash("git -c core.fsmonitor=x status"),
     ["bash", "-lc", "ls", "extra"],
     ["bash", "-x", "ls"],
     ["fish", "-c", "ls"],

@@ -30,13 +30,15 @@ def _command(args: argparse.Namespace, usage: str) -> list[str]:
 
 def _run(args: argparse.Namespace, cmd: list[str], mode: SandboxMode | None) -> int:
     from pycodex.cli.common import config_from_args
-    from pycodex.core.exec_env import create_env
+    from pycodex.core.exec_env import config_secret_names, create_env
     from pycodex.sandbox.launch import prepare_launch, run_foreground
     from pycodex.sandbox.policy import policy_from_config
 
     config = config_from_args(args)
     policy = policy_from_config(config, mode)
-    env = create_env(config.shell_environment_policy, os.environ)  # + the network flag:
+    env = create_env(  # + the network flag:
+        config.shell_environment_policy, os.environ, secret_names=config_secret_names(config)
+    )
     # prepare_launch sets CODEX_SANDBOX_NETWORK_DISABLED from the policy, as for the agent
     terminal = any(os.isatty(fd) for fd in (0, 1, 2))
     launch = prepare_launch(policy, cmd, cwd=config.cwd, env=env, terminal=terminal)

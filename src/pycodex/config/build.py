@@ -42,6 +42,7 @@ _PLAIN = (
     "model_auto_compact_token_limit",
     "model_instructions_profile",
     "project_doc_max_bytes",
+    "max_tool_timeout_sec",
     "notify",
     "instructions",
     "file_opener",

@@ -133,6 +133,7 @@ SETTINGS: dict[str, Spec] = {
     "instructions": STR,
     "experimental_instructions_file": PATH,
     "project_doc_max_bytes": COUNT,
+    "max_tool_timeout_sec": SECONDS,
     "history": Table({"persistence": Leaf("enum", ("save-all", "none")), "max_bytes": COUNT}),
     "file_opener": Leaf("enum", FILE_OPENERS),
     "tui": Table({}, open=True),

@@ -27,6 +27,8 @@ LOCAL_DEFAULT_MODELS = {"oss": DEFAULT_OSS_MODEL, "lmstudio": DEFAULT_LMSTUDIO_M
 TOOL_CHOICES = ("auto", "required", "none", "omit")
 INSTRUCTIONS_PROFILES = ("auto", "full", "compact")
 DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
+# The longest a model-run command may run, whatever `timeout_ms` the model asks for.
+DEFAULT_MAX_TOOL_TIMEOUT_SEC = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class Config:
     model_auto_compact_token_limit: int | None = None
     model_instructions_profile: str = "auto"  # "full" | "compact" | "auto" (by window size)
     project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
+    max_tool_timeout_sec: float = DEFAULT_MAX_TOOL_TIMEOUT_SEC  # clamps a shell call's timeout
     notify: tuple[str, ...] | None = None
     instructions: str | None = None
     experimental_instructions_file: Path | None = None

@@ -25,7 +25,7 @@ from pycodex.core.compact import (
     drop_history,
     is_context_overflow,
 )
-from pycodex.core.exec_env import create_env
+from pycodex.core.exec_env import config_secret_names, create_env
 from pycodex.core.git_info import git_info
 from pycodex.core.images import user_input_message
 from pycodex.core.model_info import context_window, request_options
@@ -161,7 +161,9 @@ class Codex:
         self._tools = (*builtin, *mcp_tools)
         # CODEX_SANDBOX_NETWORK_DISABLED is added per command by sandbox.launch, from the
         # policy the command actually runs under (an approved rerun outside it has network).
-        self._tool_env = create_env(config.shell_environment_policy, env)
+        self._tool_env = create_env(
+            config.shell_environment_policy, env, secret_names=config_secret_names(config)
+        )
         self._task: asyncio.Task[None] | None = None
         self._turn: TurnContext | None = None
         self._task_sub_id: str | None = None
@@ -294,6 +296,7 @@ class Codex:
             set_plan=set_plan,
             keep_full_output=session.record_full_output,
             mcp=self._mcp,
+            max_timeout_ms=max(1, round(config.max_tool_timeout_sec * 1000)),
         )
         return TurnContext(session, self._model, self._tools, tool_ctx, emit)
 

@@ -11,19 +11,29 @@ in the workspace), and every rule refuses what it cannot prove read-only:
 - ``rg`` without ``--pre``, ``--hostname-bin``, ``--search-zip`` (as ``--opt`` or
   ``--opt=value``, or any abbreviation of them) and without ``z`` in a short-option cluster
   (``-z``, ``-iz``);
-- ``git [-C DIR] [--no-pager]`` followed by ``status``, ``log``/``diff``/``show`` (without
-  ``--output`` or ``--ext-diff``) or the *listing* forms of ``branch`` (v0.20 allowed any
-  ``git branch``, including ``-D x``); other global options (``-c``, ``--git-dir``, ...) are
-  refused;
-- ``cargo check`` (it runs build scripts: one more reason for the sandbox);
+- ``git [-C DIR] [--no-pager]`` followed by ``status``, ``log``, ``diff``, ``show`` or the
+  *listing* forms of ``branch`` (v0.20 allowed any ``git branch``, including ``-D x``), none
+  with ``--output``, ``--ext-diff``, ``--textconv``, ``--exec`` or ``--paginate`` (or an
+  abbreviation git would expand to one); other global options (``-c``, ``--git-dir``,
+  ``--config-env``, ``-p``, ...) are refused;
 - ``sed -n Np FILE`` and ``sed -n M,Np FILE`` exactly, FILE not starting with ``-``;
 - ``bash|sh|zsh -c|-lc SCRIPT`` when SCRIPT parses (``shell_parse``) into commands that are
   all known safe, nested at most two shells deep. A glob that may expand to an option
   (``*``, ``*.py``) is only accepted for the always-safe programs, whose options cannot write
   or run anything; a shell whose argument is a glob is refused.
 
-A repository's own ``.git/config`` can still make git run programs (``core.fsmonitor``,
-``diff.external``); the sandbox, not this list, contains that.
+Known safe must mean "cannot run a program the repository chose" (issue 12). ``cargo check``
+is not on the list (v0.20 had it): it runs ``build.rs`` and proc macros. git reads program
+names from the repository's config, so a command that runs without asking because it is
+known safe gets ``exec_env.known_safe_env``: over every config file, a directory laid out as a
+bare repository is not used (``safe.bareRepository=explicit``: the committed-``docs/config``
+attack), and fsmonitor, hooks, pagers, signature programs and every transport (ssh, remote
+helpers, credential helpers, askpass) are off. What config cannot switch off by name is
+refused by flag (``--ext-diff``, ``--textconv``) or needs a repository directory git itself
+trusts: ``diff.external`` and the attribute-named drivers (``diff.<driver>.textconv`` and
+``.command``, ``filter.<driver>.clean``) take effect only from the config of a real
+repository (``.git``), which a clone never carries in its files (git refuses ``.git`` paths)
+and which sandboxed commands cannot write (issue 12, finding 3).
 """
 
 from __future__ import annotations
@@ -40,7 +50,11 @@ FIND_UNSAFE = frozenset(
 )
 RG_UNSAFE_LONG = ("--pre", "--hostname-bin", "--search-zip")
 RG_UNSAFE_SHORT = "z"
-GIT_DIFF_UNSAFE_LONG = ("--output", "--ext-diff")
+# Options of status/log/diff/show/branch that write a file or run a program (Codex refuses the
+# same five). git expands an unambiguous abbreviation, so prefixes count, but an exact option
+# name wins over an abbreviation: ``--text`` is an option of its own, not ``--textconv``.
+GIT_UNSAFE_LONG = ("--output", "--ext-diff", "--textconv", "--exec", "--paginate")
+GIT_EXACT_SAFE = frozenset({"--text"})
 GIT_BRANCH_SHORT = frozenset("arlvi")
 GIT_BRANCH_FLAGS = frozenset(
     {
@@ -127,8 +141,6 @@ def _is_safe_program(argv: tuple[str, ...]) -> bool:
         return _rg_is_safe(args)
     if program == "git":
         return _git_is_read_only(args)
-    if program == "cargo":
-        return args[:1] == ("check",)
     if program == "sed":
         return _is_sed_print(args)
     return False
@@ -167,20 +179,20 @@ def _git_is_read_only(args: tuple[str, ...]) -> bool:
     if i >= len(args):
         return False
     subcommand, rest = args[i], args[i + 1 :]
-    if subcommand == "status":
-        return True
-    if subcommand in ("log", "diff", "show"):
-        return _git_diff_options_ok(rest)
-    if subcommand == "branch":
-        return _git_branch_lists(rest)
-    return False
+    if subcommand not in ("status", "log", "diff", "show", "branch"):
+        return False
+    if not _git_options_ok(rest):
+        return False
+    return subcommand != "branch" or _git_branch_lists(rest)
 
 
-def _git_diff_options_ok(args: tuple[str, ...]) -> bool:
+def _git_options_ok(args: tuple[str, ...]) -> bool:
     for arg in args:
         if arg == "--":
             return True
-        if arg.startswith("--") and _abbreviates(_long_name(arg), GIT_DIFF_UNSAFE_LONG):
+        name = _long_name(arg)
+        unsafe = name not in GIT_EXACT_SAFE and _abbreviates(name, GIT_UNSAFE_LONG)
+        if arg.startswith("--") and unsafe:
             return False
     return True
 

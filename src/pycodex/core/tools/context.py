@@ -17,6 +17,7 @@ from pycodex.sandbox.policy import SandboxPolicy
 from pycodex.sandbox.spawn import CommandResult
 
 DEFAULT_SHELL_TIMEOUT_MS = 10_000
+DEFAULT_MAX_TIMEOUT_MS = 600_000  # config max_tool_timeout_sec
 
 
 def _ignore_output(call_id: str, result: CommandResult) -> None:
@@ -45,6 +46,7 @@ class ToolContext:
     emit: Callable[[EventMsg], None]
     set_plan: Callable[[Plan], None]
     default_timeout_ms: int = DEFAULT_SHELL_TIMEOUT_MS
+    max_timeout_ms: int = DEFAULT_MAX_TIMEOUT_MS  # the model's `timeout` is clamped to it
     keep_full_output: Callable[[str, CommandResult], None] = _ignore_output  # session file
     turn_diff: TurnDiffTracker = field(default_factory=TurnDiffTracker)  # one per turn
     mcp: McpTools | None = None  # the MCP servers' tools (None: no server configured)

@@ -7,6 +7,15 @@ through the broker), or refuse. Under on-failure a command that failed in the sa
 offered a rerun without it. A command the user approved runs outside the sandbox (approval
 implies trust) and without ``CODEX_SANDBOX_NETWORK_DISABLED``, since its network is open.
 
+A known-safe command that runs without the user's yes runs read-only: under the read-only
+sandbox policy whatever ``sandbox_mode`` says (it needs no write and no network), also under
+danger-full-access with ``untrusted``, where being known safe is what spares the question
+(unsandboxed only where this machine has no sandbox), and with git's program-running
+settings neutralised (``exec_env.known_safe_env``). So a program a repository names (a
+textconv or filter driver git cannot be told to skip) can at most read, as ``cat`` can.
+
+The model's ``timeout`` is clamped to ``max_tool_timeout_sec`` and the output says so.
+
 Live output goes out as ``ExecCommandOutputDelta`` events, capped per call so a command
 that prints gigabytes cannot fill the event queue; the model gets the formatted result
 from ``exec_output``.
@@ -16,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +36,13 @@ from pycodex.core.approval_policy import (
     Refused,
     Reject,
     RunSandboxed,
+    RunUnsandboxed,
     assess_command,
     failure_notice,
     on_failure_retry,
 )
 from pycodex.core.command_safety import is_known_safe
+from pycodex.core.exec_env import known_safe_env
 from pycodex.core.exec_output import format_exec_output
 from pycodex.core.tools.apply_patch import apply_patch_call
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
@@ -42,7 +53,9 @@ from pycodex.protocol.events import (
     ExecCommandEnd,
     ExecCommandOutputDelta,
 )
-from pycodex.sandbox.policy import FULL_ACCESS
+from pycodex.protocol.policy import AskForApproval, SandboxMode
+from pycodex.sandbox import notices
+from pycodex.sandbox.policy import FULL_ACCESS, SandboxPolicy, enforced_mode
 from pycodex.sandbox.spawn import CommandResult, StreamName, run_command
 
 MAX_DELTA_BYTES_PER_CALL = 1024 * 1024
@@ -108,7 +121,16 @@ async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
         if refused is not None:
             return refused
     sandboxed = isinstance(assessment, RunSandboxed)
-    result, formatted = await _execute(ctx, call_id, params, cwd, sandboxed=sandboxed)
+    sandbox, env = (ctx.sandbox if sandboxed else FULL_ACCESS), ctx.env
+    unasked_full_access = (
+        isinstance(assessment, RunUnsandboxed)
+        and assessment.why == "full-access"
+        and ctx.approval_policy is AskForApproval.UNTRUSTED
+    )
+    if known_safe and (sandboxed or unasked_full_access):
+        sandbox, env = _known_safe_run(ctx.sandbox), known_safe_env(ctx.env)
+        sandboxed = sandbox.mode is not SandboxMode.DANGER_FULL_ACCESS
+    result, formatted = await _execute(ctx, call_id, params, cwd, sandbox=sandbox, env=env)
     # A command that did not start (not found, or a sandbox this machine cannot set up)
     # is not offered a rerun outside the sandbox.
     retry = on_failure_retry(
@@ -126,8 +148,19 @@ async def run_shell(ctx: ToolContext, call_id: str, params: ShellParams) -> str:
     if refused is not None:
         return refused
     ctx.emit(BackgroundEvent(RETRY_NOTICE))
-    _, formatted = await _execute(ctx, call_id, params, cwd, sandboxed=False)
+    _, formatted = await _execute(ctx, call_id, params, cwd, sandbox=FULL_ACCESS, env=ctx.env)
     return formatted
+
+
+def _known_safe_run(configured: SandboxPolicy) -> SandboxPolicy:
+    """The read-only form of ``configured`` (no writable root, no network); the policy as
+    configured (no sandbox) where danger-full-access meets a machine without a sandbox."""
+    read_only = replace(configured, mode=SandboxMode.READ_ONLY, network_access=False)
+    if configured.mode is SandboxMode.DANGER_FULL_ACCESS and (
+        enforced_mode(read_only) is SandboxMode.DANGER_FULL_ACCESS
+    ):
+        return configured
+    return read_only
 
 
 async def _ask(
@@ -144,16 +177,43 @@ async def _ask(
     return None
 
 
+def clamp_timeout(requested: int | None, default_ms: int, max_ms: int) -> tuple[int, str | None]:
+    """The timeout to run with, and the note for the model when its request was cut."""
+    if requested is None:
+        return min(default_ms, max_ms), None
+    if requested <= max_ms:
+        return requested, None
+    return max_ms, (
+        f"the requested timeout of {requested} ms exceeds the maximum of {max_ms} ms "
+        f"(max_tool_timeout_sec); the command ran with a timeout of {max_ms} ms"
+    )
+
+
+def _with_note(formatted: str, note: str) -> str:
+    payload = json.loads(formatted)
+    text = payload["output"]
+    sep = "" if not text or text.endswith("\n") else "\n"
+    payload["output"] = f"{text}{sep}{note}"
+    return json.dumps(payload, ensure_ascii=False)
+
+
 async def _execute(
-    ctx: ToolContext, call_id: str, params: ShellParams, cwd: Path, *, sandboxed: bool
+    ctx: ToolContext,
+    call_id: str,
+    params: ShellParams,
+    cwd: Path,
+    *,
+    sandbox: SandboxPolicy,
+    env: dict[str, str],
 ) -> tuple[CommandResult, str]:
-    """Run once (under ``ctx.sandbox`` or without a sandbox) with begin/delta/end events;
-    the result and the text for the model."""
-    timeout_ms = params.timeout_ms or ctx.default_timeout_ms
+    """Run once under ``sandbox`` (``FULL_ACCESS``: none) with ``env`` and begin/delta/end
+    events; the result and the text for the model."""
+    timeout_ms, clamped = clamp_timeout(
+        params.timeout_ms, ctx.default_timeout_ms, ctx.max_timeout_ms
+    )
     budget = MAX_DELTA_BYTES_PER_CALL
-    # Unsandboxed: the user lifted the sandbox for this command, network included
+    # FULL_ACCESS: the user lifted the sandbox for this command, network included
     # (prepare_launch marks CODEX_SANDBOX_NETWORK_DISABLED only under a policy without it).
-    sandbox = ctx.sandbox if sandboxed else FULL_ACCESS
 
     def on_output(stream: StreamName, chunk: bytes) -> None:
         nonlocal budget
@@ -168,7 +228,7 @@ async def _execute(
         result = await run_command(
             params.command,
             cwd=Path(cwd),
-            env=ctx.env,
+            env=env,
             timeout_ms=timeout_ms,
             on_output=on_output,
             sandbox=sandbox,
@@ -179,6 +239,8 @@ async def _execute(
     formatted = format_exec_output(result, timeout_ms=timeout_ms)
     if result.omitted_bytes or json.loads(formatted)["output"] != result.aggregated:
         ctx.keep_full_output(call_id, result)  # the model saw less than was captured
+    if clamped is not None:
+        formatted = _with_note(formatted, clamped)
     ctx.emit(
         ExecCommandEnd(
             call_id=call_id,
@@ -190,7 +252,18 @@ async def _execute(
             formatted_output=formatted,
         )
     )
+    _tell_missing_protections(ctx, sandboxed=sandbox.mode is not FULL_ACCESS.mode)
     return result, formatted
+
+
+def _tell_missing_protections(ctx: ToolContext, *, sandboxed: bool) -> None:
+    """What the sandbox could not put in place (``sandbox.notices``), told once a session."""
+    if not sandboxed:
+        return
+    for line in notices.recorded():
+        if line not in ctx.shown_notices:
+            ctx.shown_notices.add(line)
+            ctx.emit(BackgroundEvent(line))
 
 
 async def handle_shell(ctx: ToolContext, call_id: str, args: dict[str, Any]) -> str:
