@@ -116,6 +116,7 @@ SETTINGS: dict[str, Spec] = {
             "network_access": BOOL,
             "exclude_tmpdir_env_var": BOOL,
             "exclude_slash_tmp": BOOL,
+            "allow_unix_sockets": Leaf("unix_sockets"),
         }
     ),
     "shell_environment_policy": Table(
@@ -231,6 +232,8 @@ def _check_leaf(value: Any, spec: Leaf, path: KeyPath, fail: Fail) -> Any:
         if kind == "path_list":
             return tuple(Path(v).expanduser() for v in value)
         return tuple(value)
+    if kind == "unix_sockets":
+        return _unix_sockets(value, path, fail)
     if kind == "str_map":
         if not isinstance(value, dict):
             fail(path, "wrong type", "a table of strings", describe(value))
@@ -245,6 +248,23 @@ def _check_leaf(value: Any, spec: Leaf, path: KeyPath, fail: Fail) -> Any:
             out[k] = v
         return out
     raise AssertionError(f"unknown leaf kind {kind}")
+
+
+UNIX_SOCKETS_ALL = "all"
+
+
+def _unix_sockets(value: Any, path: KeyPath, fail: Fail) -> tuple[Path, ...] | str:
+    """``"all"``, or absolute paths of the sockets a sandboxed command may connect to."""
+    if value == UNIX_SOCKETS_ALL:
+        return UNIX_SOCKETS_ALL
+    expected = f'"{UNIX_SOCKETS_ALL}" or an array of absolute socket paths'
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        fail(path, "invalid value", expected, describe(value))
+    paths = tuple(Path(v).expanduser() for v in value)
+    for raw, p in zip(value, paths, strict=True):
+        if not p.is_absolute():
+            fail(path, "invalid value", expected, describe(raw))
+    return paths
 
 
 def describe(value: Any) -> str:

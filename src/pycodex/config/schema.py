@@ -61,6 +61,8 @@ class SandboxWorkspaceWrite:
     network_access: bool = False
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
+    # unix sockets a sandboxed command may connect to: "all", or these paths (default none)
+    allow_unix_sockets: tuple[Path, ...] | Literal["all"] = ()
 
 
 @dataclass(frozen=True, slots=True)
