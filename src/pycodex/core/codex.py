@@ -150,6 +150,7 @@ class Codex:
         self._submissions: asyncio.Queue[Submission] = asyncio.Queue()
         self._ids = itertools.count(1)
         self._approvals = ApprovalBroker()
+        self._shown_notices: set[str] = set()  # sandbox notices told, once per session
         self._notifier = Notifier(config.notify, cwd=config.cwd, env=env)
         self._mcp = mcp  # MCP servers' tools are offered after the built-in ones
         mcp_tools = mcp_function_tools(mcp.tools) if mcp is not None else ()
@@ -296,6 +297,7 @@ class Codex:
             set_plan=set_plan,
             keep_full_output=session.record_full_output,
             mcp=self._mcp,
+            shown_notices=self._shown_notices,
             max_timeout_ms=max(1, round(config.max_tool_timeout_sec * 1000)),
         )
         return TurnContext(session, self._model, self._tools, tool_ctx, emit)

@@ -22,9 +22,12 @@ CONSEQUENCES = {
 
 
 def describe_missing(what: str) -> str:
-    """``what`` is ``namespaces.MISSING_*`` with its reason in parentheses."""
-    consequence = next((c for k, c in CONSEQUENCES.items() if what.startswith(k)), "")
-    return f"sandbox: {what} could not be mounted; {consequence}".rstrip("; ")
+    """``what`` is ``namespaces.MISSING_*`` followed by its reason in parentheses."""
+    for name, consequence in CONSEQUENCES.items():
+        if what.startswith(name):
+            reason = what[len(name) :].strip()
+            return f"sandbox: {name} could not be mounted {reason}; {consequence}"
+    return f"sandbox: {what} could not be mounted"
 
 
 def describe_skipped(directory: str, limit: int) -> str:

@@ -50,3 +50,4 @@ class ToolContext:
     keep_full_output: Callable[[str, CommandResult], None] = _ignore_output  # session file
     turn_diff: TurnDiffTracker = field(default_factory=TurnDiffTracker)  # one per turn
     mcp: McpTools | None = None  # the MCP servers' tools (None: no server configured)
+    shown_notices: set[str] = field(default_factory=set)  # sandbox notices told
