@@ -259,6 +259,26 @@ def patch_reason(outside: Sequence[Path], named: Mapping[Path, Path]) -> str | N
     return "; ".join(parts) or None
 
 
+def workdir_note(cwd: Path, real: Path, real_roots: Sequence[Path] | None) -> str | None:
+    """What an exec request adds about its working directory ``cwd`` (real path ``real``):
+    where a symlink sends it, and whether it is outside the writable roots (``real_roots``,
+    real paths; None when the sandbox has none to judge against). None: nothing to add."""
+    outside = real_roots is not None and not is_writable(real, real_roots)
+    moved = real != Path(os.path.normpath(cwd))
+    if outside and moved:
+        return f"workdir {cwd} resolves to {real}, outside the writable roots"
+    if outside:
+        return f"workdir {real} is outside the writable roots"
+    if moved:
+        return f"workdir {cwd} resolves to {real}"
+    return None
+
+
+def join_reasons(*reasons: str | None) -> str | None:
+    """The non-empty reasons in order, as one line (None if there are none)."""
+    return "; ".join(r for r in reasons if r) or None
+
+
 def writable_roots_for(
     sandbox: SandboxMode,
     cwd: Path,

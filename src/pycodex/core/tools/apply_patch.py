@@ -67,6 +67,7 @@ from pycodex.protocol.events import (
     PatchApplyEnd,
     TurnDiff,
 )
+from pycodex.protocol.policy import SandboxMode
 from pycodex.sandbox.model_files import ModelFiles
 from pycodex.sandbox.policy import SandboxPolicy
 from pycodex.sandbox.spawn import run_command
@@ -130,18 +131,38 @@ def real_roots(roots: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(Path(os.path.realpath(root)) for root in roots))
 
 
-async def assess_patch(ctx: ToolContext, call_id: str, planned: PlannedChanges) -> PatchVerdict:
-    """The approval call point for patches: judge, maybe ask, and say how to write."""
+def real_writable_roots(ctx: ToolContext) -> tuple[Path, ...]:
+    """The real paths of the directories a sandboxed command may write under ``ctx``."""
     policy = ctx.sandbox
     roots = matrix.writable_roots_for(
         policy.mode, policy.workspace or ctx.cwd, _workspace_write(policy), ctx.env
     )
+    return real_roots(roots)
+
+
+def workdir_reason(ctx: ToolContext, cwd: Path) -> str | None:
+    """For an exec approval request: where ``cwd`` really is, when a symlink moves it or it
+    lies outside the writable roots (judged only under workspace-write: read-only has none,
+    danger-full-access everything)."""
+    roots = real_writable_roots(ctx) if ctx.sandbox.mode is SandboxMode.WORKSPACE_WRITE else None
+    real = Path(os.path.realpath(cwd))
+    base = Path(os.path.abspath(ctx.cwd))  # noqa: PTH100 - keep symlinks
+    lexical = Path(os.path.normpath(cwd))
+    inside = lexical.is_relative_to(base)
+    if inside and Path(os.path.realpath(base)) / lexical.relative_to(base) == real:
+        lexical = real  # a symlinked session cwd alone is not news
+    return matrix.workdir_note(lexical, real, roots)
+
+
+async def assess_patch(ctx: ToolContext, call_id: str, planned: PlannedChanges) -> PatchVerdict:
+    """The approval call point for patches: judge, maybe ask, and say how to write."""
+    policy = ctx.sandbox
     paths, named = real_paths(planned)
     assessment = matrix.assess_patch(
         ctx.approval_policy,
         policy.mode,
         paths,
-        real_roots(roots),
+        real_writable_roots(ctx),
         planned.cwd,
         approved_for_session=ctx.approvals.approved_patch_paths,
         named=named,

@@ -39,12 +39,13 @@ from pycodex.core.approval_policy import (
     RunUnsandboxed,
     assess_command,
     failure_notice,
+    join_reasons,
     on_failure_retry,
 )
 from pycodex.core.command_safety import is_known_safe
 from pycodex.core.exec_env import known_safe_env
 from pycodex.core.exec_output import format_exec_output
-from pycodex.core.tools.apply_patch import apply_patch_call
+from pycodex.core.tools.apply_patch import apply_patch_call, workdir_reason
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
 from pycodex.protocol.events import (
     BackgroundEvent,
@@ -168,6 +169,7 @@ async def _ask(
 ) -> str | None:
     """Ask the user; None when approved (remembered if for the session), else the text for
     the model. Abort raises ``ApprovalAborted`` (the turn ends)."""
+    reason = join_reasons(reason, workdir_reason(ctx, cwd))  # says when workdir is outside
     request = ExecApprovalRequest(call_id, command, str(cwd), reason)
     answer = await ctx.approvals.ask(call_id, request, ctx.emit, "exec")
     if isinstance(answer, Refused):
