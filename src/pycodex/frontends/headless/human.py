@@ -4,10 +4,15 @@ A header describing the run (workdir, model, provider, approval, sandbox, reason
 one cell per notable event, each starting with ``[timestamp]``. Deltas are not shown: the
 final text of a message or a reasoning summary is printed once it is complete. Command
 output is cut to its first lines (the model still sees everything it is given).
+
+Everything shown comes from the model, its commands or MCP tools and passes through
+``core.terminal_text`` first (one call per event, in ``on_event``): escape sequences are
+shown, never obeyed; our own colours are added after that.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from pycodex.config.schema import Config
+from pycodex.core.terminal_text import sanitize, sanitize_tree
 from pycodex.protocol.events import (
     AgentMessage,
     AgentReasoning,
@@ -160,16 +166,18 @@ class HumanRenderer:
         if resumed_from is not None:
             rows.append(("resumed from", resumed_from))
         lines = [f"{self._ts()}{s.bold}pycodex v{self.version}{s.reset}", "--------"]
-        lines += [f"{s.bold}{k}:{s.reset} {v}" for k, v in rows]
+        lines += [f"{s.bold}{k}:{s.reset} {sanitize(v)}" for k, v in rows]
         lines.append("--------")
         self.out.write("\n".join(lines) + "\n")
-        self._cell(f"{s.bold}{s.cyan}User instructions:{s.reset}", prompt)
+        self._cell(f"{s.bold}{s.cyan}User instructions:{s.reset}", sanitize(prompt))
 
     # --- events --------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
         """Renders one event. An agent message waits for the next event other than a token
-        count, so a turn's final answer is the last thing printed (after its token line)."""
+        count, so a turn's final answer is the last thing printed (after its token line).
+        Every string of the event is made terminal-safe here, before anything is styled."""
+        event = dataclasses.replace(event, msg=sanitize_tree(event.msg))
         msg = event.msg
         if isinstance(msg, TokenCount):
             self._on_tool_event(event)

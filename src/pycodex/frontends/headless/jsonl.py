@@ -20,11 +20,17 @@ Codex "exec events" (reference §11.2) so tools written for it keep working; wha
 - ``mcp_tool_call``: ``result`` holds the content blocks as the server sent them and its
   ``structuredContent``; a result flagged ``isError`` is ``failed`` with its text as
   ``error.message``; a call with no result (timeout, server gone) has ``result: null``.
+- Machine output: strings are the texts as they were, escape sequences included (a
+  consumer may want them). JSON already writes C0 controls (``ESC``, ``BEL``, ``\\r``) as
+  ``\\u00XX``; ``dumps`` does the same for DEL, the C1 controls (U+0080..U+009F: a terminal
+  may take U+009B for CSI) and the bidi overrides/isolates, which ``ensure_ascii=False``
+  would leave raw. The decoded values are unchanged; only the encoding differs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,9 +69,18 @@ def _tool_error_text(msg: McpToolCallEnd) -> str:
     return "\n".join(texts) or "the tool reported an error"
 
 
+_RAW_CONTROLS = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def dumps(obj: JsonObject) -> str:
-    """One compact JSON line (no trailing newline); non-ASCII kept as is."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """One compact JSON line (no trailing newline); non-ASCII kept as is but for the
+    controls a terminal could act on, written as ``\\u00XX`` (the same JSON value: such
+    characters can only occur inside strings)."""
+    return _RAW_CONTROLS.sub(_escape, json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
 
 
 @dataclass

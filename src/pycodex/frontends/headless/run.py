@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from pycodex.config.schema import Config
+from pycodex.core.terminal_text import sanitize
 from pycodex.protocol.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 from pycodex.protocol.events import (
     AgentMessage,
@@ -260,7 +261,7 @@ async def run_exec(
     try:
         first = await _first_event(core)
         if isinstance(first.msg, Error):
-            err.write(f"Error: {first.msg.message}\n")
+            err.write(f"Error: {sanitize(first.msg.message)}\n")
             return EXIT_FAILURE
         output.started(first)
         if not interrupts.requested.is_set():  # ^C while starting: no turn at all

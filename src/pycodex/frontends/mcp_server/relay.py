@@ -7,10 +7,16 @@ SDK's per-request dispatch context satisfies), so a test can drive the relay wit
 Every core event is forwarded exactly once (v0.20 sent each one twice, a second time under
 its own method name), deltas included: a client that shows progress wants the text and the
 command output as they stream; one that does not can ignore them.
+
+Clients show these texts to people, so every string sent (events, questions, the result)
+is terminal-safe (``core.terminal_text``): escape sequences from commands, the model or MCP
+tools arrive as visible text such as ``␛]52;…␇``, never as controls. Output chunks (bytes)
+go through one ``OutputSanitizer`` per command and stream and are re-encoded as UTF-8.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +25,7 @@ from typing import Any, Protocol
 import anyio
 import anyio.abc
 
+from pycodex.core.terminal_text import OutputSanitizer, sanitize_tree
 from pycodex.protocol.errors import CodexError
 from pycodex.protocol.events import (
     AgentMessage,
@@ -26,6 +33,8 @@ from pycodex.protocol.events import (
     Error,
     Event,
     ExecApprovalRequest,
+    ExecCommandEnd,
+    ExecCommandOutputDelta,
     TaskComplete,
     TaskStarted,
     TurnAborted,
@@ -87,17 +96,19 @@ class TurnResult:
 
 def event_params(request_id: RequestId, event: Event) -> dict[str, Any]:
     """``codex/event`` params: the MCP request id (in ``_meta`` as sent, and as a string in
-    ``id``, as v0.20 did) and the event in its wire form."""
+    ``id``, as v0.20 did) and the event in its wire form, every string terminal-safe
+    (an output chunk's bytes are the caller's: ``Turn.forward`` sanitises them)."""
     return {
         "_meta": {"requestId": request_id},
         "id": str(request_id),
-        "msg": msg_to_json(event.msg),
+        "msg": sanitize_tree(msg_to_json(event.msg)),
     }
 
 
 def elicitation_params(request_id: RequestId, event: Event) -> dict[str, Any] | None:
     """``elicitation/create`` params for an approval event (None for any other event):
-    the question for a person plus the ``codex_*`` fields a program can act on."""
+    the question for a person plus the ``codex_*`` fields a program can act on, all
+    terminal-safe (the answer is matched to the event, not to these fields)."""
     msg = event.msg
     common = {
         "codex_mcp_tool_call_id": str(request_id),
@@ -128,7 +139,7 @@ def elicitation_params(request_id: RequestId, event: Event) -> dict[str, Any] | 
         return None
     if msg.reason is not None:
         params["codex_reason"] = msg.reason
-    return params
+    return sanitize_tree(params)
 
 
 def decision_from_result(result: Mapping[str, Any]) -> ReviewDecision:
@@ -195,6 +206,7 @@ class Turn:
         self.on_cancel = on_cancel  # told first when the call is cancelled
         self.result = TurnResult(text="")
         self._last_message: str | None = None
+        self._decoders: dict[tuple[str, str], OutputSanitizer] = {}
 
     async def run(self, prompt: str) -> TurnResult:
         """Submit ``prompt`` and relay until the turn ends. Cancelled (the client cancelled
@@ -214,6 +226,14 @@ class Turn:
 
     async def forward(self, event: Event) -> None:
         """Send one event to the client (also used for ``session_configured``)."""
+        msg = event.msg
+        if isinstance(msg, ExecCommandOutputDelta):
+            decoder = self._decoders.setdefault((msg.call_id, msg.stream), OutputSanitizer())
+            chunk = decoder.feed(msg.chunk).encode("utf-8")
+            event = dataclasses.replace(event, msg=dataclasses.replace(msg, chunk=chunk))
+        elif isinstance(msg, ExecCommandEnd):
+            for stream in ("stdout", "stderr"):
+                self._decoders.pop((msg.call_id, stream), None)
         await self.peer.notify(EVENT_METHOD, event_params(self.request_id, event))
         self.result.events += 1
 

@@ -37,6 +37,7 @@ from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
 from mcp.shared.transport_context import TransportContext
 from mcp_types import INVALID_REQUEST, METHOD_NOT_FOUND, PROTOCOL_VERSION_META_KEY
 
+from pycodex.core.terminal_text import sanitize
 from pycodex.frontends.mcp_server.relay import ELICIT_METHOD, TurnResult
 from pycodex.frontends.mcp_server.sessions import ServerContext, Sessions
 from pycodex.frontends.mcp_server.tools import (
@@ -60,18 +61,20 @@ _dispatch: contextvars.ContextVar[DispatchContext[TransportContext]] = contextva
 
 def _result(result: TurnResult) -> dict[str, Any]:
     """The ``tools/call`` result: the final message as text; the session id is also given
-    as structured content, for clients that do not show notifications."""
+    as structured content, for clients that do not show notifications. The text is
+    terminal-safe (``core.terminal_text``), whichever path produced it."""
+    text = sanitize(result.text)
     body: dict[str, Any] = {
-        "content": [{"type": "text", "text": result.text}],
+        "content": [{"type": "text", "text": text}],
         "isError": result.is_error,
     }
     if result.session_id is not None:
-        body["structuredContent"] = {"sessionId": result.session_id, "content": result.text}
+        body["structuredContent"] = {"sessionId": result.session_id, "content": text}
     return body
 
 
 def _error_result(text: str) -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": text}], "isError": True}
+    return {"content": [{"type": "text", "text": sanitize(text)}], "isError": True}
 
 
 class _Peer:

@@ -22,6 +22,7 @@ import anyio
 
 from pycodex.config.loader import load_config
 from pycodex.config.schema import Config
+from pycodex.core.terminal_text import sanitize
 from pycodex.frontends.mcp_server.relay import CoreHandle, Peer, RequestId, Turn, TurnResult
 from pycodex.frontends.mcp_server.tools import CodexArgs, ReplyArgs
 from pycodex.protocol.errors import CodexError
@@ -85,7 +86,7 @@ class Sessions:
         for warning in loaded.warnings:
             if warning not in self._warned:
                 self._warned.add(warning)
-                ctx.log.write(f"warning: {warning}\n")
+                ctx.log.write(f"warning: {sanitize(warning)}\n")
                 ctx.log.flush()
         config = loaded.config
         if args.base_instructions is not None:

@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 
 from pycodex.config.schema import Config
+from pycodex.core.terminal_text import sanitize, sanitize_tree
 from pycodex.frontends.tui.approval import ApprovalScreen, ApprovalView, decision_text
 from pycodex.frontends.tui.cells import (
     AssistantCell,
@@ -184,7 +185,8 @@ class CodexApp(App[int]):
 
     async def replay(self, path: Path) -> None:
         """Show a saved session's messages (before continuing it)."""
-        for role, text in self.options.services.replay(path):
+        for role, raw in self.options.services.replay(path):
+            text = sanitize(raw)
             if role == "user":
                 await self.transcript.add(user_cell(text))
             else:
@@ -222,7 +224,7 @@ class CodexApp(App[int]):
     async def _on_event(self, link: CoreLink, event: Event) -> None:
         if link is not self.link:
             return
-        msg = event.msg
+        msg = sanitize_tree(event.msg)  # shown, never obeyed: see core.terminal_text
         if isinstance(msg, TaskStarted):
             self.footer_bar.window = msg.model_context_window or self.footer_bar.window
             self._set_working(True)
@@ -373,8 +375,10 @@ class CodexApp(App[int]):
         self.exit(0)
 
     def transcript_text(self) -> str:
-        """Everything shown, as plain text (printed to the terminal after exit)."""
-        return self.transcript.plain_text()
+        """Everything shown, as plain text (printed to the terminal after exit; the cells
+        hold terminal-safe text already, this is a second net before it goes raw to the
+        terminal)."""
+        return sanitize(self.transcript.plain_text())
 
     def with_config(self, **changes: Any) -> Config:
         return replace(self.config, **changes)

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Collapsible, Static
 
+from pycodex.core.terminal_text import sanitize
 from pycodex.frontends.tui.render import (
     changes_text,
     colored_diff,
@@ -79,12 +80,12 @@ class TextCell(Cell):
 
 def user_cell(text: str) -> TextCell:
     content = Text("user\n", style="bold cyan")
-    content.append(text)
+    content.append(sanitize(text))
     return TextCell(content, classes="user")
 
 
 def notice_cell(text: str, style: str = "dim") -> TextCell:
-    return TextCell(Text(text, style=style), classes="notice")
+    return TextCell(Text(sanitize(text), style=style), classes="notice")
 
 
 def plan_cell(steps: Sequence[PlanStep], explanation: str | None) -> TextCell:
@@ -92,6 +93,8 @@ def plan_cell(steps: Sequence[PlanStep], explanation: str | None) -> TextCell:
 
 
 def diff_cell(title: str, diff: str) -> TextCell:
+    """``/diff``: the workspace's files (which the model writes) as git shows them."""
+    diff = sanitize(diff)
     content = Text(title + "\n", style="bold")
     content.append_text(colored_diff(diff) if diff.strip() else Text("(no changes)", style="dim"))
     return TextCell(content, classes="diff")

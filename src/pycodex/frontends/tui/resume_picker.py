@@ -27,6 +27,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from pycodex.core.terminal_text import sanitize
+
 __all__ = ["ResumePicker", "Session", "SessionRow", "SessionSource", "format_row"]
 
 
@@ -79,7 +81,8 @@ def format_row(row: SessionRow, now: float) -> Text:
     """One line: start time, age, first message, id."""
     out = Text(_when(row), style="bold")
     out.append(f" {_age(now - row.modified):>8}  ", style="dim")
-    out.append(row.preview or "(no message)", style="" if row.preview else "dim italic")
+    preview = sanitize(row.preview) if row.preview else None
+    out.append(preview or "(no message)", style="" if preview else "dim italic")
     out.append(f"  {row.session_id}", style="dim")
     return out
 

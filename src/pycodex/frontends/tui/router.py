@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from pycodex.core.terminal_text import OutputSanitizer
 from pycodex.frontends.tui.cells import (
     AssistantCell,
     ExecCell,
@@ -63,6 +64,8 @@ class EventRouter:
         self.assistant: AssistantCell | None = None
         self.reasoning: ReasoningCell | None = None
         self.execs: dict[str, ExecCell] = {}
+        # raw output chunks -> terminal-safe text, per running command and stream
+        self.decoders: dict[tuple[str, str], OutputSanitizer] = {}
 
     async def _assistant(self) -> AssistantCell:
         if self.assistant is None:
@@ -110,8 +113,12 @@ class EventRouter:
             case ExecCommandOutputDelta():
                 running = self.execs.get(msg.call_id)
                 if running is not None:
-                    running.add(msg.chunk.decode("utf-8", errors="replace"))
+                    key = (msg.call_id, msg.stream)
+                    decoder = self.decoders.setdefault(key, OutputSanitizer())
+                    running.add(decoder.feed(msg.chunk))
             case ExecCommandEnd():
+                for stream in ("stdout", "stderr"):
+                    self.decoders.pop((msg.call_id, stream), None)
                 done = self.execs.pop(msg.call_id, None)
                 if done is not None:
                     output = msg.aggregated_output or (msg.stdout + msg.stderr)
@@ -179,3 +186,4 @@ class EventRouter:
         for call_id, running in list(self.execs.items()):
             await running.finish(-1, 0.0, running.text)
             del self.execs[call_id]
+        self.decoders.clear()
