@@ -56,3 +56,65 @@ def test_sandbox_exec_argv(tmp_path: Path) -> None:
         "ls",
         "-l",
     )
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for line in text.splitlines():
+        for ch in line.split(";", 1)[0].replace('#"^/dev/ttys[0-9]+$"', ""):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def test_protected_paths_and_secrets_in_the_profile() -> None:
+    text, params = profile(
+        [Path("/w/repo")],
+        network=False,
+        protected=["/w/repo/vendor/lib/.git", "/w/repo/.codex"],
+        secret_files=["/h/.codex/auth.json"],
+        secret_dirs=["/h/.codex/sessions"],
+    )
+    assert params["PROTECTED_0"] == "/w/repo/vendor/lib/.git"
+    assert params["PROTECTED_1"] == "/w/repo/.codex"
+    assert params["SECRET_FILE_0"] == "/h/.codex/auth.json"
+    assert params["SECRET_DIR_0"] == "/h/.codex/sessions"
+    assert (
+        '(require-all (subpath (param "WRITABLE_ROOT_0"))'
+        ' (require-not (subpath (param "WRITABLE_ROOT_0_GIT")))'
+        ' (require-not (subpath (param "PROTECTED_0")))'
+        ' (require-not (subpath (param "PROTECTED_1"))))'
+    ) in text
+    assert "(allow file-read*)" not in text  # reading is allowed except the secrets
+    assert (
+        '(allow file-read* (require-all\n  (require-not (literal (param "SECRET_FILE_0")))' in text
+    )
+    assert '(require-not (subpath (param "SECRET_DIR_0")))))' in text
+    assert "/w/" not in text and "/h/" not in text
+    assert _balanced(text)
+
+
+def test_read_only_profile_hides_secrets_too() -> None:
+    text, params = profile([], network=False, secret_files=["/h/auth.json"])
+    assert params == {"SECRET_FILE_0": "/h/auth.json"}
+    assert '(require-not (literal (param "SECRET_FILE_0")))' in text
+    assert "(allow file-write*" not in text
+    assert _balanced(text)
+
+
+def test_sandbox_exec_argv_finds_protected_paths(tmp_path: Path) -> None:
+    import subprocess
+
+    ws = tmp_path / "ws"
+    subprocess.run(["git", "init", "-q", str(ws / "vendor" / "lib")], check=True, timeout=30)
+    home = ws / ".codex"  # a session started in $HOME
+    (home / "sessions").mkdir(parents=True)
+    (home / "auth.json").write_text("{}")
+    argv = sandbox_exec_argv(["true"], [ws], network=False, codex_home=home)
+    defines = {a[2:].split("=", 1)[0]: a.split("=", 1)[1] for a in argv if a.startswith("-D")}
+    real = ws.resolve()
+    assert defines["PROTECTED_0"] == str(real / ".codex")
+    assert defines["PROTECTED_1"] == str(real / "vendor" / "lib" / ".git")
+    assert defines["SECRET_FILE_0"] == str(real / ".codex" / "auth.json")
+    assert defines["SECRET_DIR_0"] == str(real / ".codex" / "sessions")
