@@ -9,6 +9,7 @@ never log and only raise ``OSError`` built from ``errno``.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import platform
 
@@ -176,3 +177,89 @@ def cap_last_cap() -> int:
             return int(f.read().strip())
     except (OSError, ValueError):
         return 63  # dropping unknown capabilities fails harmlessly with EINVAL
+
+
+# seccomp(2) with a listener, and handing its descriptor to the parent (``unix_supervisor``)
+SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
+SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5  # Linux 5.19
+_sendmsg = _libc.sendmsg
+_sendmsg.restype = ctypes.c_ssize_t
+_sendmsg.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_SOL_SOCKET = 1
+_SCM_RIGHTS = 1
+
+
+class FdMessage:
+    """A prebuilt ``struct msghdr`` carrying one descriptor with ``SCM_RIGHTS``; the child
+    only stores the number and calls ``sendmsg`` (no allocation, no import)."""
+
+    def __init__(self) -> None:
+        self.data = ctypes.create_string_buffer(b"L", 1)
+        self.iov = ctypes.create_string_buffer(16)  # struct iovec
+        ctypes.c_uint64.from_buffer(self.iov, 0).value = ctypes.addressof(self.data)
+        ctypes.c_uint64.from_buffer(self.iov, 8).value = 1
+        self.control = ctypes.create_string_buffer(24)  # CMSG_SPACE(sizeof(int))
+        ctypes.c_uint64.from_buffer(self.control, 0).value = 20  # CMSG_LEN(sizeof(int))
+        ctypes.c_int32.from_buffer(self.control, 8).value = _SOL_SOCKET
+        ctypes.c_int32.from_buffer(self.control, 12).value = _SCM_RIGHTS
+        self.fd = ctypes.c_int32.from_buffer(self.control, 16)
+        self.msghdr = ctypes.create_string_buffer(56)  # struct msghdr (64-bit)
+        ctypes.c_uint64.from_buffer(self.msghdr, 16).value = ctypes.addressof(self.iov)
+        ctypes.c_uint64.from_buffer(self.msghdr, 24).value = 1
+        ctypes.c_uint64.from_buffer(self.msghdr, 32).value = ctypes.addressof(self.control)
+        ctypes.c_uint64.from_buffer(self.msghdr, 40).value = 24
+
+    def send(self, sock: int, fd: int) -> None:
+        self.fd.value = fd
+        if _sendmsg(sock, ctypes.addressof(self.msghdr), 0) < 0:
+            raise _fail("sendmsg")
+
+
+def seccomp_with_listener(nr: int, fprog: ctypes.Array[ctypes.c_char]) -> int:
+    """Install the filter with a notification listener; return the listener's descriptor.
+    Asks the killable wait (a signal does not abandon a connect being answered) where the
+    kernel has it."""
+    flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+    try:
+        return syscall(nr, SECCOMP_SET_MODE_FILTER, flags, fprog)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+    return syscall(nr, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, fprog)
+
+
+_socketpair = _libc.socketpair
+_socketpair.restype = ctypes.c_int
+_socketpair.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+_recvmsg = _libc.recvmsg
+_recvmsg.restype = ctypes.c_ssize_t
+_recvmsg.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_AF_UNIX = 1
+_SOCK_STREAM_CLOEXEC = 1 | 0o2000000
+_MSG_CMSG_CLOEXEC = 0x4000_0000
+
+
+def socketpair() -> tuple[int, int]:
+    """A unix stream socket pair, close-on-exec (without the ``socket`` module, which is the
+    model layer's alone)."""
+    fds = (ctypes.c_int * 2)()
+    if _socketpair(_AF_UNIX, _SOCK_STREAM_CLOEXEC, 0, ctypes.addressof(fds)) < 0:
+        raise _fail("socketpair")
+    return fds[0], fds[1]
+
+
+def recv_fd(sock: int) -> int | None:
+    """Receive one descriptor sent by ``FdMessage.send``; None at end of stream. Blocks."""
+    message = FdMessage()
+    message.fd.value = -1
+    while True:
+        got = int(_recvmsg(sock, ctypes.addressof(message.msghdr), _MSG_CMSG_CLOEXEC))
+        if got >= 0:
+            break
+        if ctypes.get_errno() != errno.EINTR:
+            raise _fail("recvmsg")
+    controllen = ctypes.c_uint64.from_buffer(message.msghdr, 40).value
+    if got == 0 or controllen < 20 or message.fd.value < 0:
+        return None
+    return int(message.fd.value)

@@ -66,6 +66,7 @@ def prepare_launch(
         network=policy.has_network,
         terminal=terminal,
         codex_home=str(policy.codex_home) if policy.codex_home else None,
+        unix_sockets=policy.unix_sockets,
     )
     return Launch(tuple(argv), env, preexec, policy.mode)
 

@@ -22,6 +22,7 @@ kernel without Landlock, seccomp or mount namespaces raises ``SandboxError``.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import functools
 import os
 import subprocess
@@ -29,10 +30,12 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 from pycodex.protocol.errors import SandboxError
 from pycodex.sandbox import _linux_sys as sys_
-from pycodex.sandbox import landlock, mountns, namespaces, pidns, seccomp
+from pycodex.sandbox import landlock, mountns, namespaces, pidns, seccomp, unix_supervisor
 
 EXIT_SETUP_FAILED = 126
 SIGNAL_SCOPE_ABI = 6  # Landlock scopes signals and abstract unix sockets from this ABI on
@@ -58,6 +61,9 @@ class ChildPlan:
     insns: ctypes.Array[ctypes.c_char]  # what ``fprog`` points at
     pid_namespace: bool
     exit_after: bool
+    # listed unix sockets: the filter goes in with a listener, handed to the supervisor
+    supervisor: unix_supervisor.Handoff | None = None
+    seccomp_nr: int = 0
 
 
 def _child_setup(p: ChildPlan) -> None:
@@ -80,7 +86,13 @@ def _child_setup(p: ChildPlan) -> None:
         landlock.restrict_self(ruleset)
         os.close(ruleset)
         step = "seccomp"
-        seccomp.install(p.fprog)
+        if p.supervisor is None:
+            seccomp.install(p.fprog)
+        else:
+            listener = sys_.seccomp_with_listener(p.seccomp_nr, p.fprog)
+            step = "unix socket supervisor"
+            p.supervisor.child_send(listener)
+            os.close(listener)
     except OSError as exc:
         os.write(2, f"{step}: {exc.strerror}\n".encode())
         os._exit(EXIT_SETUP_FAILED)
@@ -98,6 +110,7 @@ def build_preexec(
     pid_namespace: bool | None = None,
     exit_after: bool = False,
     codex_home: str | None = None,
+    unix_sockets: tuple[str | Path, ...] | Literal["all"] = (),
 ) -> Callable[[], None]:
     """The ``preexec_fn`` for one command; ``writable_roots`` are real, existing paths.
 
@@ -105,6 +118,8 @@ def build_preexec(
     ``pid_namespace``: scope signals with a PID namespace (default: only when Landlock cannot,
     ABI < 6; see ``pidns``). ``exit_after``: exit 0 once confined (the support probe).
     ``codex_home``: its secrets are hidden, and it is read-only inside a writable root.
+    ``unix_sockets``: the unix sockets a command may connect to, ``"all"`` or these paths
+    (then each connect is answered by a thread of ours, see ``unix_supervisor``).
     Raises ``SandboxError`` when the mount namespace cannot be built."""
     mounts = namespaces.plan(
         writable_roots, private_shm=bool(writable_roots), terminal=terminal, codex_home=codex_home
@@ -114,7 +129,10 @@ def build_preexec(
     except OSError as exc:
         raise SandboxError(f"the kernel refused the sandbox ({exc}); {HINT}") from exc
     rules = landlock.Rules(writable_roots, network)
-    fprog, insns = _fprog(support.arch, network)
+    unix: seccomp.UnixAccess = (
+        "all" if unix_sockets == "all" else "listed" if unix_sockets else "none"
+    )
+    fprog, insns = _fprog(support.arch, network, unix)
     plan = ChildPlan(
         ns=ns,
         cwd=os.fsencode(cwd),
@@ -126,14 +144,23 @@ def build_preexec(
         pid_namespace=support.abi < SIGNAL_SCOPE_ABI if pid_namespace is None else pid_namespace,
         exit_after=exit_after,
     )
-    return functools.partial(_child_setup, plan)
+    if unix_sockets == "all" or not unix_sockets:
+        return functools.partial(_child_setup, plan)
+    listed = tuple(os.path.normpath(p) for p in unix_sockets)
+    handoff = unix_supervisor.Handoff(unix_supervisor.Rules(listed, network))
+    plan = dataclasses.replace(
+        plan, supervisor=handoff, seccomp_nr=seccomp.ARCHES[support.arch].nr["seccomp"]
+    )
+    preexec = functools.partial(_child_setup, plan)
+    handoff.bind_lifetime(preexec)
+    return preexec
 
 
 @functools.cache
 def _fprog(
-    arch: str, network: bool
+    arch: str, network: bool, unix: seccomp.UnixAccess = "none"
 ) -> tuple[ctypes.Array[ctypes.c_char], ctypes.Array[ctypes.c_char]]:
-    return seccomp.make_fprog(seccomp.build_filter(arch, network=network))
+    return seccomp.make_fprog(seccomp.build_filter(arch, network=network, unix=unix))
 
 
 _support: list[Support | SandboxError] = []  # the probe's outcome, once known

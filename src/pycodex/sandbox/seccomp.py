@@ -26,17 +26,27 @@ Always (read-only and workspace-write):
   ``CAP_CHOWN`` and clears the bit anyway (the sandbox has dropped every capability); and
   ``mkdir(at)`` ignores those bits of its mode.
 
-Unix sockets are the way to the machine's daemons — ``/var/run/docker.sock`` is root on the
-host — and Landlock (ABI <= 7) has no right for connecting to one, nor can a filter read the
-path given to ``connect``. So a sandboxed command is never a unix-socket client:
+Unix sockets are the way to the machine's daemons (``/var/run/docker.sock`` is root on the
+host, ``ssh-agent`` holds the user's keys) and Landlock (ABI <= 7) has no right for connecting
+to one, nor can a filter read the path given to ``connect``. So they are their own setting,
+``sandbox_workspace_write.allow_unix_sockets``, never implied by ``network_access``:
 
-- network off (read-only; workspace-write without ``network_access``): ``socket`` only for
-  ``AF_UNIX`` stream/seqpacket, ``connect`` refused on every socket, and ``bind`` too (a
-  server nothing inside can reach could only wait for outside clients under a name they
-  trust, like an abstract ``@/tmp/.X11-unix/X0``);
-- network on: ``socket`` for every family except ``AF_UNIX``, so ``connect`` can be allowed.
+- none (the default): a command is never a unix-socket client. Network off (read-only;
+  workspace-write without ``network_access``): ``socket`` only for ``AF_UNIX``
+  stream/seqpacket, ``connect`` refused on every socket, and ``bind`` too (a server nothing
+  inside can reach could only wait for outside clients under a name they trust, like an
+  abstract ``@/tmp/.X11-unix/X0``). Network on: ``socket`` for every family except
+  ``AF_UNIX``, so ``connect`` can be allowed;
+- ``all``: ``AF_UNIX`` sockets of every type, and ``connect``; ``bind`` still follows
+  ``network_access``. Abstract sockets of processes outside the sandbox stay unreachable
+  where Landlock scopes them (ABI >= 6);
+- listed paths: ``AF_UNIX`` stream/seqpacket sockets, and every ``connect`` is a user
+  notification (``SECCOMP_RET_USER_NOTIF``) answered by a supervisor in the agent
+  (``unix_supervisor``), which connects the command's socket itself, so what the command
+  changes in its memory after the check cannot matter. A command may not create a seccomp
+  listener of its own: a newer filter's listener would receive these notifications first.
 
-Socket pairs and inherited sockets keep working in both.
+Socket pairs and inherited sockets keep working in every case.
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ import ctypes
 import errno
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
 from pycodex.sandbox import _linux_sys as sys_
 
@@ -57,6 +68,7 @@ _JSET_K = 0x45
 _RET_K = 0x06
 
 RET_ALLOW = 0x7FFF_0000
+RET_USER_NOTIF = 0x7FC0_0000
 RET_ERRNO = 0x0005_0000
 X32_SYSCALL_BIT = 0x4000_0000
 AF_UNIX = 1
@@ -67,9 +79,12 @@ TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
 # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 CLONE_NAMESPACE_FLAGS = 0x7E02_0000
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
 SETID_BITS = 0o6000  # S_ISUID | S_ISGID
 O_CREAT = 0o100  # same value on x86_64 and aarch64
 O_TMPFILE_BIT = 0o20000000  # __O_TMPFILE; O_TMPFILE adds O_DIRECTORY
+
+UnixAccess = Literal["none", "all", "listed"]
 
 _OFF_NR = 0
 _OFF_ARCH = 4
@@ -247,8 +262,27 @@ def _assemble(program: list[_Insn | str]) -> bytes:
     return bytes(out)
 
 
-def build_filter(arch_name: str, *, network: bool) -> bytes:
-    """The filter program for ``arch_name`` (``x86_64`` or ``aarch64``)."""
+def _socket_rules(nr: dict[str, int], network: bool, unix: UnixAccess) -> list[_Insn | str]:
+    """Jumps for socket, socketpair, connect and bind (see the module docstring)."""
+    pair = "unix_any" if unix == "all" else "unix_only"
+    if network:
+        socket = {"none": "no_unix", "all": "allow", "listed": "unix_stream"}[unix]
+        rules = [(nr["socket"], socket)]
+    else:
+        socket = "unix_any" if unix == "all" else "unix_only"
+        connect = {"none": "deny", "all": "allow", "listed": "notify"}[unix]
+        rules = [(nr["socket"], socket), (nr["connect"], connect), (nr["bind"], "deny")]
+    if network and unix == "listed":
+        rules.append((nr["connect"], "notify"))
+    rules.append((nr["socketpair"], pair))
+    return [(_JEQ_K, label, None, number) for number, label in rules if label != "allow"]
+
+
+def build_filter(arch_name: str, *, network: bool, unix: UnixAccess = "none") -> bytes:
+    """The filter program for ``arch_name`` (``x86_64`` or ``aarch64``).
+
+    ``unix``: which unix sockets a command may connect to: ``none``, ``all``, or ``listed``
+    (each ``connect`` becomes a notification for the supervisor, ``unix_supervisor``)."""
     arch = ARCHES[arch_name]
     nr = arch.nr
     p: list[_Insn | str] = [
@@ -280,21 +314,23 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
             (_LD_W_ABS, None, None, _off_arg(mode_arg)),
             (_JSET_K, "deny", "allow", SETID_BITS),
         ]
-    p += [(_JEQ_K, "unix_only", None, nr["socketpair"])]
-    if network:
-        p += [(_JEQ_K, "no_unix", None, nr["socket"])]
-    else:
-        p += [
-            (_JEQ_K, "deny", None, nr["connect"]),
-            (_JEQ_K, "deny", None, nr["bind"]),
-            (_JEQ_K, "unix_only", None, nr["socket"]),
-        ]
+    p += _socket_rules(nr, network, unix)
     p += [
+        (_JEQ_K, "seccomp", None, nr["seccomp"]),
         (_RET_K, None, None, RET_ALLOW),
         *tails,
+        "seccomp",  # a listener of its own would see (and could pass) our notifications
+        (_LD_W_ABS, None, None, _off_arg(1)),
+        (_JSET_K, "deny", "allow", SECCOMP_FILTER_FLAG_NEW_LISTENER),
         "no_unix",
         (_LD_W_ABS, None, None, _off_arg(0)),
         (_JEQ_K, "deny", "allow", AF_UNIX),
+        "unix_stream",  # other families pass; unix: stream and seqpacket only
+        (_LD_W_ABS, None, None, _off_arg(0)),
+        (_JEQ_K, "unix_type", "allow", AF_UNIX),
+        "unix_any",
+        (_LD_W_ABS, None, None, _off_arg(0)),
+        (_JEQ_K, "allow", "deny", AF_UNIX),
         "clone",
         (_LD_W_ABS, None, None, _off_arg(0)),
         (_JSET_K, "deny", "allow", CLONE_NAMESPACE_FLAGS),
@@ -305,6 +341,7 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
         "unix_only",
         (_LD_W_ABS, None, None, _off_arg(0)),
         (_JEQ_K, None, "deny", AF_UNIX),
+        "unix_type",
         (_LD_W_ABS, None, None, _off_arg(1)),
         (_ALU_AND_K, None, None, SOCK_TYPE_MASK),
         (_JEQ_K, "allow", None, SOCK_STREAM),
@@ -313,6 +350,8 @@ def build_filter(arch_name: str, *, network: bool) -> bytes:
         (_RET_K, None, None, RET_ERRNO | errno.EPERM),
         "enosys",
         (_RET_K, None, None, RET_ERRNO | errno.ENOSYS),
+        "notify",
+        (_RET_K, None, None, RET_USER_NOTIF),
         "allow",
         (_RET_K, None, None, RET_ALLOW),
     ]
