@@ -197,3 +197,25 @@ def test_mcp_server_relays_no_controls(
 
     anyio.run(main)
     _model_saw_the_raw_output(model_server)
+
+
+def test_exec_json_is_machine_output_raw_text_escaped_controls(
+    model_server: ScriptedModelServer,
+    codex_home: Path,
+    repo: Path,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """``--json`` keeps the texts as they were (a program may want them) and writes every
+    control as a JSON escape: C0 by JSON itself, DEL/C1 by our ``dumps``."""
+    _configure(codex_home, model_server, tmp_path)
+    _script(model_server, mcp=False)
+    res = codex(["exec", "--json", "-s", "danger-full-access", "go"], cwd=repo, env=env)
+    assert res.rc == 0, res.err
+    _assert_terminal_safe(res.out, "stdout")  # no raw control at all, not even ours
+    _assert_terminal_safe(res.err, "stderr")
+    (command,) = res.items("command_execution")
+    assert OSC52 + TITLE in command["aggregated_output"]  # raw once decoded
+    assert "\x9d2;t\x9c" in command["aggregated_output"]
+    (answer,) = res.items("agent_message")
+    assert answer["text"] == f"answer {HOSTILE} end"
