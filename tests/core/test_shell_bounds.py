@@ -94,6 +94,18 @@ def test_a_day_long_timeout_is_clamped_and_the_model_is_told(tmp_path: Path, key
     assert json.loads(end[0].formatted_output) == out
 
 
+def test_local_shell_calls_are_clamped_too(tmp_path: Path) -> None:
+    from pycodex.core.tools.router import dispatch
+    from pycodex.protocol.items import LocalShellCallItem
+
+    ctx = _ctx(tmp_path, [], max_timeout_ms=300)
+    call = LocalShellCallItem("l1", ("sleep", "600"), timeout_ms=86_400_000)
+    item = asyncio.run(asyncio.wait_for(dispatch(ctx, call), 60))
+    out = json.loads(item.output)
+    assert "command timed out after 300 ms" in out["output"]
+    assert "exceeds the maximum of 300 ms" in out["output"]
+
+
 def test_a_timeout_within_the_maximum_is_not_mentioned(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, [], max_timeout_ms=60_000)
     out = json.loads(_call(ctx, {"command": ["echo", "hi"], "timeout_ms": 30_000}))

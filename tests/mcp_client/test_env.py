@@ -22,3 +22,22 @@ def test_secrets_stay_home_and_the_servers_env_wins() -> None:
         "LANG": "de_DE.UTF-8",
         "API_KEY": "given",
     }
+
+
+def test_the_default_secret_rules_of_commands_hold_for_servers_too() -> None:
+    """Issue 12, finding 8: what commands lose by default, servers never inherit."""
+    from pycodex.core.exec_env import DEFAULT_EXCLUDES, drop_default_secrets
+    from pycodex.mcp_client.env import SAFE_VARIABLES
+
+    inherited = dict.fromkeys(SAFE_VARIABLES, "/x")
+    assert drop_default_secrets(inherited) == inherited  # no allowed name is a secret name
+    parent = {
+        "PATH": "/usr/bin",
+        "OPENROUTER": "sk-or-secret",  # a provider env_key without KEY in its name
+        "HTTPS_PROXY": "http://user:pass@proxy:8080",
+        "DATABASE_URL": "postgres://u:secret@db/x",
+        "DB_PASSWORD": "pw",
+        "GIT_CREDENTIALS": "c",
+    }
+    assert server_environment(parent, {}) == {"PATH": "/usr/bin"}
+    assert DEFAULT_EXCLUDES  # the list the docstring of mcp_client.env names

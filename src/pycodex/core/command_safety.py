@@ -24,16 +24,16 @@ in the workspace), and every rule refuses what it cannot prove read-only:
 
 Known safe must mean "cannot run a program the repository chose" (issue 12). ``cargo check``
 is not on the list (v0.20 had it): it runs ``build.rs`` and proc macros. git reads program
-names from the repository's config, so a command that runs without asking because it is
-known safe gets ``exec_env.known_safe_env``: over every config file, a directory laid out as a
-bare repository is not used (``safe.bareRepository=explicit``: the committed-``docs/config``
-attack), and fsmonitor, hooks, pagers, signature programs and every transport (ssh, remote
-helpers, credential helpers, askpass) are off. What config cannot switch off by name is
-refused by flag (``--ext-diff``, ``--textconv``) or needs a repository directory git itself
-trusts: ``diff.external`` and the attribute-named drivers (``diff.<driver>.textconv`` and
-``.command``, ``filter.<driver>.clean``) take effect only from the config of a real
-repository (``.git``), which a clone never carries in its files (git refuses ``.git`` paths)
-and which sandboxed commands cannot write (issue 12, finding 3).
+names from repository config, so ``core/tools/shell.py`` runs a command that goes unasked
+because it is known safe (1) with ``exec_env.known_safe_env``: over every config file, a
+directory laid out as a bare repository is not used (``safe.bareRepository=explicit``: the
+committed ``docs/config`` attack) and fsmonitor, hooks, pagers, signature programs and every
+transport (ssh, remote helpers, credential helpers, askpass) are off; and (2) under the
+read-only sandbox, also under ``danger-full-access`` (where this machine has a sandbox). What
+no setting can switch off by name is refused by flag where a flag turns it on (``--ext-diff``,
+``--textconv``); the rest (``diff.external``, attribute-named ``diff.<driver>.textconv`` and
+``.command``, ``filter.<driver>.clean``, all set in a non-bare repository's own config) can
+run only read-only and without network: it can read what ``cat`` can and nothing more.
 """
 
 from __future__ import annotations

@@ -4,6 +4,12 @@ then the server's own ``env`` table on top.
 Not the whole parent environment: a coding agent's environment is full of API keys and
 tokens, and an MCP server is third-party code that needs none of them unless the user
 says so in ``[mcp_servers.NAME] env``.
+
+This is stricter than the default rules for commands (``core/exec_env.py``, issue 12): none
+of these names matches ``*KEY*``, ``*SECRET*``, ``*TOKEN*``, ``*PASSWORD*``, ``*PASSWD*`` or
+``*CREDENTIAL*``, none names a provider's ``env_key``, and none holds a URL, so a proxy or
+database URL with credentials never reaches a server (proxies are not inherited at all: a
+server that needs one gets it in its ``env``). ``ignore_default_excludes`` does not apply here.
 """
 
 from __future__ import annotations
