@@ -6,12 +6,17 @@ model got in the next request, the events in order and the turn diff.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pycodex.apply_patch import parse_patch, plan_patch
+from pycodex.core.approvals import ApprovalBroker
+from pycodex.core.tools.apply_patch import PatchVerdict, write_patch
+from pycodex.core.tools.context import ToolContext
 from pycodex.core.tools.specs import default_tools
 from pycodex.models.base import Completed, Created, OutputItemDone
 from pycodex.models.scripted import Step, function_call, reply, shell_call, usage
@@ -25,8 +30,10 @@ from pycodex.protocol.events import (
     msg_to_json,
 )
 from pycodex.protocol.items import LocalShellCallItem
-from pycodex.protocol.policy import AskForApproval
-from tests.core.harness import kinds, make_config, outputs, run, start, turn
+from pycodex.protocol.policy import AskForApproval, SandboxMode
+from pycodex.sandbox.policy import SandboxPolicy
+from tests.core.harness import ENV, kinds, make_config, outputs, run, start, turn
+from tests.core.test_approvals_e2e import needs_sandbox
 
 PATCH = (
     "*** Begin Patch\n"
@@ -292,3 +299,62 @@ def test_changes_in_codex_wire_shape() -> None:
     assert flat["changes"] == {
         "/w/b.txt": {"kind": "delete", "content": None, "unified_diff": None, "move_path": None}
     }
+
+
+# ------------------------------------------- the sandboxed writer reads under the rule too
+
+
+@needs_sandbox
+def test_the_sandboxed_writer_child_refuses_what_the_agent_refuses(tmp_path: Path) -> None:
+    """The child re-plans inside the sandbox and its text goes to the model: a file swapped
+    for a link to the child's own /proc/self/environ after the parent planned is refused
+    there too, and the child's environment (a secret in it) is not quoted."""
+    work = _work(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    secret = "sk-child-" + "0123456789abcdef"
+    env = {**ENV, "CHILD_SECRET": secret}
+    (work / "a.txt").write_text("x\n")
+    near = "\0".join(f"{k}={v}" for k, v in env.items()).replace(secret, secret[:-1] + "x")
+    text = f"*** Begin Patch\n*** Update File: a.txt\n@@\n {near}\n-x\n+y\n*** End Patch\n"
+    policy = SandboxPolicy(mode=SandboxMode.WORKSPACE_WRITE, workspace=work, codex_home=home)
+    ctx = ToolContext(
+        cwd=work,
+        env=env,
+        sandbox=policy,
+        approval_policy=AskForApproval.NEVER,
+        approvals=ApprovalBroker(),
+        emit=lambda msg: None,
+        set_plan=lambda plan: None,
+    )
+    planned = plan_patch(
+        parse_patch("*** Begin Patch\n*** Update File: a.txt\n-x\n+y\n*** End Patch\n"), work
+    )
+    (work / "a.txt").unlink()
+    (work / "a.txt").symlink_to("/proc/self/environ")
+    verdict = PatchVerdict(approved=True, auto_approved=True, sandboxed=True)
+    result = asyncio.run(write_patch(ctx, planned, text, verdict))
+    assert not result.success
+    assert "refused" in result.output, result.output
+    assert secret not in result.output
+    assert (work / "a.txt").is_symlink()
+
+
+def test_a_refused_path_reaches_the_model_as_a_plain_error(tmp_path: Path) -> None:
+    """Through the real handle under danger-full-access: /proc/self/environ, and a link to
+    it in the workspace, are refused before anything is read."""
+    (_work(tmp_path) / "env").symlink_to("/proc/self/environ")
+    steps = [
+        function_call(
+            "apply_patch",
+            {"input": f"*** Begin Patch\n*** Update File: {name}\n@@\n PATH=\n-x\n*** End Patch\n"},
+            call_id=name,
+        )
+        for name in ("/proc/self/environ", "env")
+    ]
+    msgs, model = _drive(tmp_path, steps)
+    seen = outputs(model.prompts[-1])
+    for name in ("/proc/self/environ", "env"):
+        assert seen[name].startswith(f"error: Failed to read {name} "), seen[name]
+        assert "refused" in seen[name] and "PATH=/" not in seen[name]
+    assert "patch_apply_begin" not in kinds(msgs)

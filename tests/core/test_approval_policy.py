@@ -30,11 +30,13 @@ from pycodex.core.approval_policy import (
     assess_patch,
     failure_notice,
     is_writable,
+    join_reasons,
     on_failure_retry,
     patch_paths,
     rejection_text,
     remember_command,
     resolve_decision,
+    workdir_note,
     writable_roots_for,
 )
 from pycodex.core.approvals import ApprovalBroker
@@ -430,3 +432,82 @@ def test_the_integration_flow_through_the_broker() -> None:
     emitted, outcomes = asyncio.run(scenario())
     assert outcomes == [J, U]  # asked once, then run unsandboxed without asking
     assert emitted == [ExecApprovalRequest("c1", OTHER_CMD, "/ws", WHY)]
+
+
+# ------------------------------------------------- real paths in the reason (issue 12)
+
+
+def test_a_patch_through_a_symlink_is_judged_and_shown_at_its_real_path() -> None:
+    """The caller resolves: ``/ws/link/x`` really writes ``/elsewhere/x``; the request says
+    so, and that it is outside the writable roots."""
+    roots = writable_roots_for(WW, CWD, SandboxWorkspaceWrite(), ENV)
+    named = {Path("/elsewhere/x"): Path("/ws/link/x"), Path("/ws/real/y"): Path("/ws/ln/y")}
+    got = assess_patch(
+        ON_REQUEST,
+        WW,
+        [Path("/elsewhere/x"), Path("/ws/real/y")],
+        roots,
+        CWD,
+        approved_for_session=frozenset(),
+        named=named,
+    )
+    assert got == AskUser(
+        "writes outside the writable roots: /elsewhere/x (the patch names /ws/link/x; a "
+        "symlink leads there); writes through symlinks: /ws/ln/y -> /ws/real/y"
+    )
+    inside = assess_patch(
+        UNTRUSTED,
+        WW,
+        [Path("/ws/real/y")],
+        roots,
+        CWD,
+        approved_for_session=frozenset(),
+        named={Path("/ws/real/y"): Path("/ws/ln/y")},
+    )
+    assert inside == AskUser("writes through symlinks: /ws/ln/y -> /ws/real/y")
+
+
+def test_session_approval_of_a_real_path_does_not_cover_another() -> None:
+    roots = writable_roots_for(WW, CWD, SandboxWorkspaceWrite(), ENV)
+    approved = frozenset({Path("/first/x")})
+    same = assess_patch(
+        ON_REQUEST, WW, [Path("/first/x")], roots, CWD, approved_for_session=approved
+    )
+    assert same == RunUnsandboxed("session-approved")
+    moved = assess_patch(
+        ON_REQUEST,
+        WW,
+        [Path("/second/x")],
+        roots,
+        CWD,
+        approved_for_session=approved,
+        named={Path("/second/x"): Path("/ws/link/x")},
+    )
+    assert isinstance(moved, AskUser) and moved.reason is not None
+    assert "/second/x" in moved.reason and "outside the writable roots" in moved.reason
+
+
+@pytest.mark.parametrize(
+    ("cwd", "real", "roots", "note"),
+    [
+        ("/ws/sub", "/ws/sub", (Path("/ws"),), None),
+        ("/ws/sub", "/ws/sub", None, None),
+        ("/etc", "/etc", (Path("/ws"),), "workdir /etc is outside the writable roots"),
+        (
+            "/ws/link",
+            "/etc",
+            (Path("/ws"),),
+            "workdir /ws/link resolves to /etc, outside the writable roots",
+        ),
+        ("/ws/link", "/ws/real", (Path("/ws"),), "workdir /ws/link resolves to /ws/real"),
+        ("/ws/link", "/etc", None, "workdir /ws/link resolves to /etc"),
+        ("/ws/.git", "/ws/.git", (Path("/ws"),), "workdir /ws/.git is outside the writable roots"),
+    ],
+)
+def test_workdir_note(
+    cwd: str, real: str, roots: tuple[Path, ...] | None, note: str | None
+) -> None:
+    assert workdir_note(Path(cwd), Path(real), roots) == note
+    assert join_reasons("asked", workdir_note(Path(cwd), Path(real), roots)) == (
+        "asked" if note is None else f"asked; {note}"
+    )

@@ -236,3 +236,26 @@ def test_approved_for_the_session_does_not_cover_a_re_pointed_symlink(
     patch_asks = [a for a in asked if a.get("codex_elicitation") == "patch-approval"]
     assert len(patch_asks) == 2  # the re-pointed link was asked about again
     assert str(second / "x.txt") in str(patch_asks[1].get("codex_reason"))
+
+
+def test_an_exec_request_says_when_its_workdir_resolves_outside(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / "link").symlink_to(outside, target_is_directory=True)
+    write_config(codex_home, model_server.base_url, top=NO_TMP)
+    env = base_env(codex_home)
+    touch = {"command": ["touch", "marker"], "workdir": "link"}
+    model_server.push(Turn(tool_calls=[ToolCall("shell", touch, "c1")]), Turn(text="done"))
+    result, asked = _run_mcp(
+        env,
+        repo,
+        tmp_path,
+        {"approval-policy": "untrusted", "sandbox": "workspace-write"},
+        lambda n, fields: types.ElicitResult(action="decline"),
+    )
+    assert not result.is_error
+    assert not (outside / "marker").exists()
+    (reason,) = _reasons(asked)
+    assert f"resolves to {outside.resolve()}, outside the writable roots" in reason
