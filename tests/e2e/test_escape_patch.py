@@ -89,6 +89,28 @@ def test_a_patch_never_quotes_what_the_sandbox_may_not_read(
         assert "refused" in output, output
 
 
+def test_a_project_doc_symlink_never_quotes_what_the_sandbox_may_not_read(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path
+) -> None:
+    """AGENTS.md is repository content read for the model: a committed link to the agent's
+    environment or into $CODEX_HOME is skipped (host-side witness: no secret in any body)."""
+    secret = "sk-escape-" + secrets.token_hex(12)
+    auth_secret = "sk-auth-" + secrets.token_hex(12)
+    (codex_home / "auth.json").write_text(f'{{"OPENAI_API_KEY": "{auth_secret}"}}\n')
+    (repo / "AGENTS.md").symlink_to("/proc/self/environ")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "AGENTS.md").symlink_to(codex_home / "auth.json")
+    write_config(codex_home, model_server.base_url)
+    model_server.push(Turn(text="done"))
+    res = codex(
+        ["exec", "--json", "go"], cwd=repo / "sub", env=base_env(codex_home, MOCK_KEY=secret)
+    )
+    assert res.rc == 0, res.err
+    seen = _bodies(model_server)
+    assert secret not in seen
+    assert auth_secret not in seen
+
+
 # -- finding 6: approvals tell the truth --------------------------------------------------
 
 

@@ -5,6 +5,10 @@ the working directory (v0.20 read only one project file and skipped the director
 between; deeper files are more specific, so they come last). Each file is cut to
 ``project_doc_max_bytes``; 0 turns project docs off (the global doc is still used). The
 ``instructions`` config key, when set, goes before everything.
+
+Project docs are repository content read for the model, so they are read under the agent's
+rule (``sandbox.model_files``): an ``AGENTS.md`` that is a symlink to ``/proc/self/environ`` or
+into ``$CODEX_HOME`` is skipped, never quoted into the instructions.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pycodex.config.schema import Config
+from pycodex.sandbox.model_files import ModelFiles, refused_roots
 
 DOC_NAME = "AGENTS.md"
 PROJECT_DOC_SEPARATOR = "\n\n--- project-doc ---\n\n"
@@ -33,10 +38,12 @@ def project_doc_paths(cwd: Path) -> list[Path]:
     return [d / DOC_NAME for d in dirs if (d / DOC_NAME).is_file()]
 
 
-def _read(path: Path, max_bytes: int | None) -> str | None:
+def _read(path: Path, max_bytes: int | None, files: ModelFiles | None = None) -> str | None:
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if files is None else files.read(path)[0]
     except OSError:
+        return None
+    if data is None:
         return None
     if max_bytes is not None:
         data = data[:max_bytes]
@@ -53,7 +60,9 @@ def load_user_instructions(config: Config) -> str | None:
         head.append(global_doc)
     project: list[str] = []
     if limit > 0:
-        project = [t for p in project_doc_paths(config.cwd) if (t := _read(p, limit)) is not None]
+        files = ModelFiles(refused_roots(config.codex_home))
+        paths = project_doc_paths(config.cwd)
+        project = [t for p in paths if (t := _read(p, limit, files)) is not None]
     if not head and not project:
         return None
     if not project:
