@@ -14,13 +14,24 @@ time is printed too: wall times swell on a busy machine, CPU time much less.
 ``fork`` (not ``vfork``), whose page-table copy grows with the spawner's resident memory, so
 the overhead inside the agent (tens of MiB) is larger than in this small process.
 
+The policy names a CODEX_HOME holding the usual secrets (auth.json, history.jsonl,
+sessions/), as the agent's does: each command checks them and the protected paths of its
+writable roots (the workspace and /tmp, see ``sandbox.protected``).
+
+``--tree-dirs N`` also measures that search on a repository with N directories (and a
+nested repository in every 1,000th): the first discovery (walk + inotify watches), the
+per-command revalidation when nothing changed and after one new directory, the same with
+the mtime fallback (no inotify), and the spawn overhead with that repository as workspace.
+
 Target (issue 5): <= 10 ms per mode. Codex v0.20 pays ~58 ms per sandboxed command.
+Target (issue 12): the protections add at most 2 ms per sandboxed command.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import resource
@@ -30,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,6 +50,7 @@ if str(REPO / "src") not in sys.path:
 
 from pycodex.protocol.policy import SandboxMode  # noqa: E402
 from pycodex.sandbox.policy import SandboxPolicy  # noqa: E402
+from pycodex.sandbox.protected import Tracker  # noqa: E402
 from pycodex.sandbox.spawn import run_command  # noqa: E402
 
 TRUE = shutil.which("true") or "/bin/true"
@@ -59,11 +72,13 @@ async def _once(policy: SandboxPolicy, cwd: Path) -> tuple[float, float]:
     return time.perf_counter() - started, _children_cpu() - cpu
 
 
-async def _measure(runs: int, cwd: Path) -> dict[str, dict[str, float]]:
+async def _measure(
+    runs: int, cwd: Path, codex_home: Path, modes: tuple[SandboxMode, ...] = MODES
+) -> dict[str, dict[str, float]]:
     plain = SandboxPolicy(mode=SandboxMode.DANGER_FULL_ACCESS)
     out: dict[str, dict[str, float]] = {}
-    for mode in MODES:
-        policy = SandboxPolicy(mode=mode, workspace=cwd)
+    for mode in modes:
+        policy = SandboxPolicy(mode=mode, workspace=cwd, codex_home=codex_home)
         for _ in range(5):  # warm-up: the support probe, the BPF program, the page cache
             await _once(policy, cwd)
             await _once(plain, cwd)
@@ -83,6 +98,71 @@ async def _measure(runs: int, cwd: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def _codex_home(parent: Path) -> Path:
+    home = parent / "codex-home"
+    (home / "sessions" / "2026").mkdir(parents=True)
+    (home / "auth.json").write_text('{"OPENAI_API_KEY": "sk-bench"}')
+    (home / "history.jsonl").write_text("")
+    (home / "config.toml").write_text("")
+    return home
+
+
+def _make_tree(root: Path, dirs: int) -> None:
+    """A repository with ``dirs`` directories, 100 per level-1 directory, and a nested
+    repository (``.git`` with its usual layout) in every 1,000th."""
+    subprocess.run(["git", "init", "-q", str(root)], check=True, timeout=30)
+    for i in range(dirs):
+        d = root / f"d{i // 100}" / f"e{i % 100}"
+        d.mkdir(parents=True)
+        if i % 1000 == 999:
+            for sub in ("objects", "refs/heads", "hooks"):
+                (d / ".git" / sub).mkdir(parents=True)
+            (d / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _median_call(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _discovery(root: Path, runs: int) -> dict[str, float]:
+    """Protected-path search on ``root``: first discovery and revalidation, in ms."""
+    out: dict[str, float] = {}
+    for label, inotify in (("inotify", True), ("mtime", False)):
+        firsts = []
+        for _ in range(3):
+            tracker = Tracker(use_inotify=inotify)
+            started = time.perf_counter()
+            found = tracker.find([str(root)])
+            firsts.append(time.perf_counter() - started)
+            tracker.close()
+        tracker = Tracker(use_inotify=inotify)
+        tracker.find([str(root)])
+        out[f"{label}_first_ms"] = _ms(statistics.median(firsts))
+        out[f"{label}_unchanged_ms"] = _ms(
+            _median_call(functools.partial(tracker.find, [str(root)]), runs)
+        )
+        changed = []
+        for i in range(min(runs, 50)):
+            (root / "d50" / "e50" / f"new-{label}-{i}").mkdir()
+            started = time.perf_counter()
+            tracker.find([str(root)])
+            changed.append(time.perf_counter() - started)
+        out[f"{label}_one_new_dir_ms"] = _ms(statistics.median(changed))
+        out["tracked_dirs"] = len(tracker)
+        out["protected_paths"] = len(found.paths)
+        tracker.close()
+    return out
+
+
 def _rss_mib() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -96,16 +176,35 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--ballast-mb", type=int, default=0, help="resident heap to add first")
+    parser.add_argument(
+        "--tree-dirs", type=int, default=0, help="also measure the search on N directories"
+    )
     args = parser.parse_args()
     ballast = [bytearray(1 << 20) for _ in range(args.ballast_mb)]  # touched: resident
+    made_s = 0.0
+    discovery: dict[str, float] = {}
+    spawn: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cwd = Path(tmp)
+        cwd = Path(tmp) / "ws"
         subprocess.run(["git", "init", "-q", str(cwd)], check=True, timeout=30)
-        results = asyncio.run(_measure(args.runs, cwd))
+        home = _codex_home(Path(tmp))
+        results = asyncio.run(_measure(args.runs, cwd, home))
+        if args.tree_dirs:
+            big = Path(tmp) / "big"
+            started = time.perf_counter()
+            _make_tree(big, args.tree_dirs)
+            made_s = round(time.perf_counter() - started, 1)
+            discovery = _discovery(big, args.runs)
+            modes = (SandboxMode.WORKSPACE_WRITE,)
+            spawn = asyncio.run(_measure(args.runs, big, home, modes))["workspace-write"]
     rss_mib = _rss_mib()
     del ballast
     if args.json:
-        print(json.dumps({"spawner_rss_mib": rss_mib, "modes": results}, indent=2))
+        out = {"spawner_rss_mib": rss_mib, "modes": results}
+        if discovery:
+            about = {"dirs": args.tree_dirs, "made_in_s": made_s, **discovery}
+            out["tree"] = {**about, "spawn": spawn}
+        print(json.dumps(out, indent=2))
         return
     print(f"spawner RSS {rss_mib:.1f} MiB (the agent peaks near 26.5 MiB, bench/README.md)")
     for mode, r in results.items():
@@ -113,6 +212,14 @@ def main() -> None:
             f"{mode:16} plain {r['plain_ms']:6.2f} ms  sandboxed {r['sandboxed_ms']:6.2f} ms"
             f"  overhead {r['overhead_ms']:5.2f} ms (target <= 10)"
             f"  [child CPU +{r['overhead_child_cpu_ms']:.2f} ms]"
+        )
+    if discovery:
+        print(f"repository with {args.tree_dirs} directories (made in {made_s} s):")
+        for key, value in discovery.items():
+            print(f"  {key:24} {value}")
+        print(
+            f"  workspace-write there: overhead {spawn['overhead_ms']:.2f} ms"
+            f"  [child CPU +{spawn['overhead_child_cpu_ms']:.2f} ms]"
         )
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 from dataclasses import dataclass
 
@@ -78,18 +79,16 @@ def plan(
     codex_home: str | None = None,
 ) -> MountPlan:
     """The mounts for a command now: protected paths as they exist at this moment."""
-    read_only: list[str] = []
+    read_only: tuple[bytes, ...] = ()
     skipped = None
     if writable_roots:
         found = protected.tracker().find(writable_roots)
-        read_only += found.paths
+        read_only = _read_only(found.paths, codex_home, writable_roots)
         skipped = found.skipped
-        if codex_home:
-            read_only.append(os.path.realpath(codex_home))
     secrets = protected.secrets(codex_home)
     return MountPlan(
         writable=tuple(os.fsencode(r) for r in writable_roots),
-        read_only=tuple(os.fsencode(p) for p in protected.minimal(read_only, writable_roots)),
+        read_only=read_only,
         hidden_dirs=tuple(os.fsencode(s.path) for s in secrets if s.is_dir),
         hidden_files=tuple(os.fsencode(s.path) for s in secrets if not s.is_dir),
         secret_ids=tuple(s.ident for s in secrets),
@@ -100,6 +99,15 @@ def plan(
         gid=os.getegid(),
         search_skipped=skipped,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _read_only(
+    found: tuple[str, ...], codex_home: str | None, roots: tuple[str, ...]
+) -> tuple[bytes, ...]:
+    """The protected paths plus CODEX_HOME, inside the roots (the same for most commands)."""
+    paths = [*found, os.path.realpath(codex_home)] if codex_home else found
+    return tuple(os.fsencode(p) for p in protected.minimal(paths, roots))
 
 
 _RDONLY = sys_.mount_attr(sys_.MOUNT_ATTR_RDONLY, 0)

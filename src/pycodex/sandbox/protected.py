@@ -32,7 +32,7 @@ same directory writes (``.credentials.json``, ``archived_sessions/``, ``log/``).
 """
 
 # str paths and os calls on purpose: pathlib objects would slow a walk of 10,000s of dirs
-# ruff: noqa: PTH112, PTH113, PTH114, PTH116, PTH118, PTH120
+# ruff: noqa: PTH112, PTH113, PTH116, PTH118, PTH120
 from __future__ import annotations
 
 import contextlib
@@ -126,40 +126,48 @@ def _git_entry(path: str) -> list[str]:
     return out
 
 
-def _is_repository(entries: dict[str, os.DirEntry[str]]) -> bool:
+_SPECIAL = frozenset((GIT, CODEX_DIR, "HEAD", "objects", "refs"))
+_NOT_SEARCHED = frozenset((GIT, CODEX_DIR))
+
+
+def _is_repository(special: dict[str, os.DirEntry[str]]) -> bool:
     """HEAD, objects/ and refs/ side by side: git would use the directory as a repository."""
     try:
         return (
-            entries["HEAD"].is_file() and entries["objects"].is_dir() and entries["refs"].is_dir()
+            special["HEAD"].is_file() and special["objects"].is_dir() and special["refs"].is_dir()
         )
     except (KeyError, OSError):
         return False
 
 
-def scan(path: str) -> tuple[tuple[str, ...], tuple[str, ...], int]:
-    """One directory: (subdirectories to search, protected real paths, mtime in ns)."""
+def scan(path: str, *, mtime: bool = True) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """One directory: (subdirectories to search, protected real paths, mtime in ns or -1).
+
+    ``mtime=False`` skips the ``stat`` (a watched directory needs no mtime)."""
+    special: dict[str, os.DirEntry[str]] = {}
+    subdirs: list[str] = []
     try:
-        mtime = os.stat(path, follow_symlinks=False).st_mtime_ns
+        when = os.stat(path, follow_symlinks=False).st_mtime_ns if mtime else -1
         with os.scandir(path) as it:
-            entries = {e.name: e for e in it}
+            for entry in it:
+                name = entry.name
+                if name in _SPECIAL:
+                    special[name] = entry
+                if name not in _NOT_SEARCHED and entry.is_dir(follow_symlinks=False):
+                    subdirs.append(name)
     except OSError:
         return (), (), -1
-    if _is_repository(entries):
-        return (), (os.path.realpath(path),), mtime
-    subdirs: list[str] = []
+    if not special:
+        return tuple(sorted(subdirs)), (), when
+    if _is_repository(special):
+        return (), (os.path.realpath(path),), when
     protected: list[str] = []
-    for name, entry in entries.items():
-        try:
-            if name == GIT:
-                protected += _git_entry(entry.path)
-            elif name == CODEX_DIR:
-                if entry.is_dir():
-                    protected.append(os.path.realpath(entry.path))
-            elif entry.is_dir(follow_symlinks=False):
-                subdirs.append(name)
-        except OSError:
-            continue
-    return tuple(sorted(subdirs)), tuple(protected), mtime
+    with contextlib.suppress(OSError):
+        if GIT in special:
+            protected += _git_entry(special[GIT].path)
+        if CODEX_DIR in special and special[CODEX_DIR].is_dir():
+            protected.append(os.path.realpath(special[CODEX_DIR].path))
+    return tuple(sorted(subdirs)), tuple(protected), when
 
 
 def _inside(path: str, root: str) -> bool:
@@ -290,7 +298,7 @@ class Tracker:
         self._gen += 1
 
     def _set(self, path: str, d: _Dir) -> None:
-        d.subdirs, d.protected, d.mtime = scan(path)
+        d.subdirs, d.protected, d.mtime = scan(path, mtime=d.wd < 0)
         if d.protected:
             self._with_protected[path] = d.protected
         else:
@@ -340,9 +348,11 @@ def secrets(codex_home: str | None) -> tuple[Secret, ...]:
     for name in (*SECRET_FILES, *SECRET_DIRS):
         path = os.path.join(home, name)
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                st = os.stat(path)
+                path = os.path.realpath(path)
         except OSError:
             continue
-        real = os.path.realpath(path) if os.path.islink(path) else path
-        out.append(Secret(real, stat.S_ISDIR(st.st_mode), (st.st_dev, st.st_ino)))
+        out.append(Secret(path, stat.S_ISDIR(st.st_mode), (st.st_dev, st.st_ino)))
     return tuple(out)
