@@ -110,3 +110,37 @@ def test_no_setid_modes(arch_name: str, network: bool) -> None:
     assert evaluate(prog, 0 if arch_name == "x86_64" else 63, a, (0, 0, 0o4755, 0o4755)) == ALLOW
     # the kernel reads a mode as umode_t (16 bits); the filter reads the low 32 bits
     assert evaluate(prog, nr["fchmod"], a, (3, 1 << 32 | 0o755)) == ALLOW
+
+
+@pytest.mark.parametrize("arch_name", ["x86_64", "aarch64"])
+@pytest.mark.parametrize("network", [False, True])
+def test_unix_socket_choices(arch_name: str, network: bool) -> None:
+    """``allow_unix_sockets``: none, all, or listed (connect goes to the supervisor)."""
+    arch = seccomp.ARCHES[arch_name]
+    nr, a = arch.nr, arch.audit
+    none, every, listed = (
+        seccomp.build_filter(arch_name, network=network, unix=u) for u in ("none", "all", "listed")
+    )
+    stream, seqpacket, dgram = (1, 1 | 0o4000), (1, 5), (1, 2)
+    inet = (2, 1)
+    for prog in (none, listed):
+        assert evaluate(prog, nr["socket"], a, dgram) == EPERM  # sendto any path
+        assert evaluate(prog, nr["socketpair"], a, dgram) == EPERM
+        assert evaluate(prog, nr["socketpair"], a, stream) == ALLOW
+    assert evaluate(every, nr["socket"], a, dgram) == ALLOW
+    assert evaluate(every, nr["socketpair"], a, dgram) == ALLOW
+    assert evaluate(every, nr["socket"], a, stream) == ALLOW
+    assert evaluate(every, nr["connect"], a) == ALLOW
+    assert evaluate(listed, nr["socket"], a, stream) == ALLOW
+    assert evaluate(listed, nr["socket"], a, seqpacket) == ALLOW
+    assert evaluate(listed, nr["connect"], a) == seccomp.RET_USER_NOTIF
+    assert evaluate(none, nr["socket"], a, stream) == (EPERM if network else ALLOW)
+    assert evaluate(none, nr["connect"], a) == (ALLOW if network else EPERM)
+    for prog in (none, every, listed):  # bind and other families follow network_access
+        assert evaluate(prog, nr["bind"], a) == (ALLOW if network else EPERM)
+        assert evaluate(prog, nr["socket"], a, inet) == (ALLOW if network else EPERM)
+        # no command may become a seccomp supervisor (flags: SECCOMP_FILTER_FLAG_*)
+        assert evaluate(prog, nr["seccomp"], a, (1, 8)) == EPERM
+        assert evaluate(prog, nr["seccomp"], a, (1, 8 | 1)) == EPERM
+        assert evaluate(prog, nr["seccomp"], a, (1, 0)) == ALLOW  # a filter of its own
+        assert len(prog) // 8 < 4096

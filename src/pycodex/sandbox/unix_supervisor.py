@@ -39,6 +39,7 @@ import errno
 import fcntl
 import os
 import select
+import signal
 import stat
 import struct
 import threading
@@ -60,6 +61,7 @@ SYS_PIDFD_GETFD = 438
 SUN_PATH_MAX = 108
 SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
 AF_UNIX = 1
+MAX_PENDING = 64  # connects being answered at once, per command
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _connect = _libc.connect
@@ -111,7 +113,14 @@ class Handoff:
                 os.close(self._child_fd)
 
 
+def _no_signals() -> None:
+    """Signals go to other threads: an interrupted connect would reach the command as an
+    ``EINTR`` that its own connect never had."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+
+
 def _serve(mine: int, rules: Rules) -> None:
+    _no_signals()
     try:
         listener = sys_.recv_fd(mine)
     except OSError:
@@ -129,6 +138,7 @@ def _serve(mine: int, rules: Rules) -> None:
 def _notifications(listener: int, rules: Rules) -> None:
     poller = select.poll()
     poller.register(listener, select.POLLIN)
+    pending = threading.BoundedSemaphore(MAX_PENDING)
     while True:
         events = poller.poll()
         if not any(ev & select.POLLIN for _, ev in events):
@@ -139,10 +149,14 @@ def _notifications(listener: int, rules: Rules) -> None:
         except OSError:  # ENOENT: the caller was killed meanwhile
             continue
         # A connect may block (a full backlog, a slow TCP peer): one thread per call, with
-        # its own copy of the listener (this one closes when the sandbox is gone).
+        # its own copy of the listener (this one closes when the sandbox is gone), at most
+        # MAX_PENDING at once per command; beyond that the call fails with EAGAIN.
+        if not pending.acquire(blocking=False):
+            _respond(listener, _NOTIF.unpack(buf)[0], errno.EAGAIN)
+            continue
         threading.Thread(
             target=_answer,
-            args=(os.dup(listener), bytes(buf), rules),
+            args=(os.dup(listener), bytes(buf), rules, pending),
             name="unix-connect",
             daemon=True,
         ).start()
@@ -160,21 +174,32 @@ class _Call:
     addrlen: int
 
 
-def _answer(listener: int, notif: bytes, rules: Rules) -> None:
+def _answer(listener: int, notif: bytes, rules: Rules, pending: threading.BoundedSemaphore) -> None:
+    _no_signals()
     nid, tid, _flags, _nr, _arch, _ip, fd, addr, addrlen, *_ = _NOTIF.unpack(notif)
     call = _Call(listener, nid, tid, fd & 0xFFFF_FFFF, addr, addrlen & 0xFFFF_FFFF)
     try:
         error = _connect_for(call, rules)
-        with contextlib.suppress(OSError):  # ENOENT: the caller went away meanwhile
-            fcntl.ioctl(listener, NOTIF_SEND, _RESP.pack(nid, 0, -error, 0))
-    except _Gone:
-        pass
+    except _Gone:  # the caller may be gone; if not (a process we may not look at): refused
+        error = errno.EPERM
+    finally:
+        pending.release()
+    try:
+        _respond(listener, nid, error)
     finally:
         os.close(listener)
 
 
+def _respond(listener: int, nid: int, error: int) -> None:
+    """Answer notification ``nid``; one that is no longer valid fails with ENOENT (ids are
+    never reused), which is fine."""
+    with contextlib.suppress(OSError):
+        fcntl.ioctl(listener, NOTIF_SEND, _RESP.pack(nid, 0, -error, 0))
+
+
 class _Gone(Exception):
-    """The notification is no longer valid (the thread died or was interrupted)."""
+    """The caller could not be examined: it died (the notification is void), or it is a
+    process we may not read (a daemon re-parented away from us under Yama): refused."""
 
 
 def _check_valid(call: _Call) -> None:
