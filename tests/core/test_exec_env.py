@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from pycodex.config.schema import ShellEnvironmentPolicy
-from pycodex.core.exec_env import config_secret_names, create_env, known_safe_env
+from pycodex.core.exec_env import (
+    GIT_NEUTRAL_CONFIG,
+    config_secret_names,
+    create_env,
+    known_safe_env,
+)
 from tests.config._support import load
 
 PARENT = {
@@ -180,3 +185,28 @@ def test_known_safe_env_overrides_git_config_and_program_variables() -> None:
     assert set(env) - set(parent) <= {
         f"GIT_CONFIG_{k}_{i}" for k in ("KEY", "VALUE") for i in range(count)
     }
+
+
+def _pairs(env: dict[str, str]) -> list[tuple[str, str]]:
+    count = int(env["GIT_CONFIG_COUNT"])
+    return [(env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"]) for i in range(count)]
+
+
+def test_the_users_git_config_entries_are_kept_and_ours_come_last() -> None:
+    parent = {
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "safe.directory",
+        "GIT_CONFIG_VALUE_0": "*",
+        "GIT_CONFIG_KEY_1": "core.fsmonitor",
+        "GIT_CONFIG_VALUE_1": "/usr/bin/watchman-hook",
+    }
+    pairs = _pairs(known_safe_env(parent))
+    assert pairs[:2] == [("safe.directory", "*"), ("core.fsmonitor", "/usr/bin/watchman-hook")]
+    assert dict(pairs)["core.fsmonitor"] == "false"  # the later entry wins, in git as here
+    assert len(pairs) == 2 + len(GIT_NEUTRAL_CONFIG)
+
+
+@pytest.mark.parametrize("count", ["x", "-1", "3", "99999"])
+def test_a_broken_user_git_config_count_is_replaced(count: str) -> None:
+    parent = {"GIT_CONFIG_COUNT": count, "GIT_CONFIG_KEY_0": "a.b", "GIT_CONFIG_VALUE_0": "c"}
+    assert _pairs(known_safe_env(parent)) == list(GIT_NEUTRAL_CONFIG)

@@ -84,6 +84,7 @@ GIT_PROGRAM_VARS = frozenset(
 )
 # GIT_PAGER outranks core.pager and every pager.<command> setting.
 PAGER_VARS = {"GIT_PAGER": "cat", "PAGER": "cat"}
+_MAX_USER_CONFIG = 1000  # more GIT_CONFIG_COUNT entries than this in the user's env: dropped
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -159,15 +160,27 @@ def create_env(
 def known_safe_env(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` for a command run without asking because it is known safe: git (and every
     git it starts) runs with the settings in ``GIT_NEUTRAL_CONFIG`` over every config file,
-    no pager, no external diff from the environment, no ssh/askpass/editor programs."""
+    no pager, no external diff from the environment, no ssh/askpass/editor programs.
+
+    The user's own ``GIT_CONFIG_COUNT`` entries (CI sets ``safe.directory`` that way) are
+    kept, ours follow them: for the same key the later entry wins."""
     out = {
         k: v
         for k, v in env.items()
         if k not in GIT_PROGRAM_VARS and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
     }
     out.update(PAGER_VARS)
-    out["GIT_CONFIG_COUNT"] = str(len(GIT_NEUTRAL_CONFIG))
-    for i, (key, value) in enumerate(GIT_NEUTRAL_CONFIG):
+    count = env.get("GIT_CONFIG_COUNT", "")
+    kept = int(count) if count.isdigit() and int(count) <= _MAX_USER_CONFIG else 0
+    for i in range(kept):
+        if f"GIT_CONFIG_KEY_{i}" not in env:
+            kept = 0  # git would refuse the whole set: so do we
+            break
+    for i in range(kept):
+        out[f"GIT_CONFIG_KEY_{i}"] = env[f"GIT_CONFIG_KEY_{i}"]
+        out[f"GIT_CONFIG_VALUE_{i}"] = env.get(f"GIT_CONFIG_VALUE_{i}", "")
+    for i, (key, value) in enumerate(GIT_NEUTRAL_CONFIG, start=kept):
         out[f"GIT_CONFIG_KEY_{i}"] = key
         out[f"GIT_CONFIG_VALUE_{i}"] = value
+    out["GIT_CONFIG_COUNT"] = str(kept + len(GIT_NEUTRAL_CONFIG))
     return out
