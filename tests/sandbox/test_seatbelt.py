@@ -28,7 +28,8 @@ def test_workspace_write_profile_keeps_git_read_only() -> None:
     }
     assert (
         '(require-all (subpath (param "WRITABLE_ROOT_0"))'
-        ' (require-not (subpath (param "WRITABLE_ROOT_0_GIT"))))'
+        ' (require-not (subpath (param "WRITABLE_ROOT_0_GIT")))'
+        ' (require-not (regex #"/\\.(git|codex)(/|$)")))'
     ) in text
     assert "(allow network-outbound)" in text
     assert "/w/repo" not in text  # paths travel as parameters, never as profile text
@@ -83,6 +84,7 @@ def test_protected_paths_and_secrets_in_the_profile() -> None:
     assert (
         '(require-all (subpath (param "WRITABLE_ROOT_0"))'
         ' (require-not (subpath (param "WRITABLE_ROOT_0_GIT")))'
+        ' (require-not (regex #"/\\.(git|codex)(/|$)"))'
         ' (require-not (subpath (param "PROTECTED_0")))'
         ' (require-not (subpath (param "PROTECTED_1"))))'
     ) in text
@@ -103,11 +105,8 @@ def test_read_only_profile_hides_secrets_too() -> None:
     assert _balanced(text)
 
 
-def test_sandbox_exec_argv_finds_protected_paths(tmp_path: Path) -> None:
-    import subprocess
-
+def test_sandbox_exec_argv_with_codex_home(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
-    subprocess.run(["git", "init", "-q", str(ws / "vendor" / "lib")], check=True, timeout=30)
     home = ws / ".codex"  # a session started in $HOME
     (home / "sessions").mkdir(parents=True)
     (home / "auth.json").write_text("{}")
@@ -115,6 +114,19 @@ def test_sandbox_exec_argv_finds_protected_paths(tmp_path: Path) -> None:
     defines = {a[2:].split("=", 1)[0]: a.split("=", 1)[1] for a in argv if a.startswith("-D")}
     real = ws.resolve()
     assert defines["PROTECTED_0"] == str(real / ".codex")
-    assert defines["PROTECTED_1"] == str(real / "vendor" / "lib" / ".git")
     assert defines["SECRET_FILE_0"] == str(real / ".codex" / "auth.json")
     assert defines["SECRET_DIR_0"] == str(real / ".codex" / "sessions")
+    argv = sandbox_exec_argv(["true"], [], network=False, codex_home=home)  # read-only
+    assert not any(a.startswith("-DPROTECTED") for a in argv)
+    assert f"-DSECRET_FILE_0={real / '.codex' / 'auth.json'}" in argv
+
+
+def test_the_component_pattern() -> None:
+    """What the Seatbelt regular expression matches (same syntax as Python's here)."""
+    import re
+
+    pattern = re.compile(r"/\.(git|codex)(/|$)")
+    for path in ("/w/.git", "/w/vendor/lib/.git/config", "/w/.codex", "/w/a/.codex/x"):
+        assert pattern.search(path), path
+    for path in ("/w/.github/x", "/w/a.git/x", "/w/.gitignore", "/w/.codexrc"):
+        assert not pattern.search(path), path

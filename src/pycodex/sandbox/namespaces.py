@@ -82,7 +82,7 @@ def plan(
     read_only: tuple[bytes, ...] = ()
     skipped = None
     if writable_roots:
-        found = protected.tracker().find(writable_roots)
+        found = protected.tracker().find(_deepest_first(writable_roots))
         read_only = _read_only(found.paths, codex_home, writable_roots)
         skipped = found.skipped
     secrets = protected.secrets(codex_home)
@@ -99,6 +99,12 @@ def plan(
         gid=os.getegid(),
         search_skipped=skipped,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _deepest_first(roots: tuple[str, ...]) -> tuple[str, ...]:
+    """The search's bound favours the roots it walks first: the workspace before /tmp."""
+    return tuple(sorted(roots, key=lambda r: -r.count("/")))
 
 
 @functools.lru_cache(maxsize=64)

@@ -14,7 +14,7 @@ A found repository is not searched further (its insides are protected with it).
 
 Why a watched cache and not a walk per command: walking 10,000 directories takes ~100 ms
 here, and even ``stat``-ing each of them ~50 ms, against a budget of 2 ms per command. So
-the first command walks the roots breadth-first (the workspace first) and puts an inotify
+the first command walks the roots breadth-first and puts an inotify
 watch on each directory; the kernel queues an event in the very system call that creates,
 removes or renames an entry, so draining the queue when the next command starts tells
 exactly which directories changed, and only those are read again. Where inotify is missing
@@ -22,8 +22,9 @@ exactly which directories changed, and only those are read again. Where inotify 
 compared instead (a new entry changes its parent's mtime). A lost-events overflow rebuilds
 everything.
 
-The walk is bounded: at most ``MAX_DIRS`` directories (all roots together, workspace first,
-breadth-first). Beyond that, a repository deeper in the tree is not protected; ``Found``
+The walk is bounded: at most ``MAX_DIRS`` directories (all roots together, breadth-first,
+the roots in the order given: ``namespaces`` puts the deepest first, the workspace before
+/tmp). Beyond that, a repository deeper in the tree is not protected; ``Found``
 says so and the session is told once (see ``notices``).
 
 CODEX_HOME's secrets (``SECRET_FILES``, ``SECRET_DIRS``) are what ``pycodex.storage`` writes

@@ -1,12 +1,18 @@
 """The macOS sandbox: a Seatbelt profile run through ``/usr/bin/sandbox-exec``.
 
 Same semantics as Linux: deny by default; read anything but CODEX_HOME's secrets; write
-only under the writable roots, never under a root's ``.git`` nor under a protected path
-(every repository and ``.codex`` found there, and CODEX_HOME; see ``protected``); network
-only when the policy allows it; signals and process inspection only within the sandbox.
-Paths go in as ``-D`` parameters, not spliced into the profile text, so no path can change
-the profile's meaning. Exclusions are ``require-not`` clauses inside the ``allow`` rules, so
-nothing depends on the order in which Seatbelt weighs rules.
+only under the writable roots, never under a ``.git`` or ``.codex`` path component nor
+under CODEX_HOME; network only when the policy allows it; signals and process inspection
+only within the sandbox. Paths go in as ``-D`` parameters, not spliced into the profile
+text, so no path can change the profile's meaning. Exclusions are ``require-not`` clauses
+inside the ``allow`` rules, so nothing depends on the order in which Seatbelt weighs rules.
+
+Where Linux protects the repositories that exist when a command starts (``protected``, kept
+current with inotify), Seatbelt matches every ``.git``/``.codex`` component with one
+regular expression: no search, no per-command cost (macOS has no inotify, and ``stat``-ing
+every directory per command would cost milliseconds), and stricter (a repository the
+command makes is read-only too). Not covered on macOS: bare-repository layouts not named
+``.git`` and the ``gitdir:`` targets of ``.git`` files (those are found on Linux only).
 """
 
 from __future__ import annotations
@@ -70,9 +76,13 @@ _NO_NETWORK = """
 """
 
 
+# a path with a .git or .codex component (inside or below it)
+PROTECTED_COMPONENTS = r'(require-not (regex #"/\.(git|codex)(/|$)"))'
+
+
 def _root_clause(i: int, protected: int) -> str:
     root = f'(subpath (param "WRITABLE_ROOT_{i}"))'
-    nots = [f'(require-not (subpath (param "WRITABLE_ROOT_{i}_GIT")))']
+    nots = [f'(require-not (subpath (param "WRITABLE_ROOT_{i}_GIT")))', PROTECTED_COMPONENTS]
     nots += [f'(require-not (subpath (param "PROTECTED_{k}")))' for k in range(protected)]
     return f"  (require-all {root} {' '.join(nots)})"
 
@@ -128,21 +138,15 @@ def sandbox_exec_argv(
     network: bool,
     codex_home: Path | None = None,
 ) -> tuple[str, ...]:
-    """``sandbox-exec -p PROFILE -DNAME=VALUE... -- ARGV...``, with the protected paths as
-    they exist now (``protected``) and ``codex_home``'s secrets."""
+    """``sandbox-exec -p PROFILE -DNAME=VALUE... -- ARGV...``; ``codex_home`` read-only
+    and its secrets unreadable."""
     real = [Path(os.path.realpath(r)) for r in roots]
     home = os.path.realpath(codex_home) if codex_home else None
-    found: list[str] = []
-    if real:
-        names = [str(r) for r in real if r.is_dir()]
-        found += protected_paths.tracker().find(names).paths if names else ()
-        if home is not None:
-            found.append(home)
     secrets = protected_paths.secrets(home)
     text, params = profile(
         real,
         network=network,
-        protected=protected_paths.minimal(found, [str(r) for r in real]),
+        protected=[home] if home is not None and real else [],
         secret_files=[s.path for s in secrets if not s.is_dir],
         secret_dirs=[s.path for s in secrets if s.is_dir],
     )
