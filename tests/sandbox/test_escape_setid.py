@@ -96,6 +96,16 @@ def test_shell_cannot_leave_setid_file(tree: Tree, script: str) -> None:
     assert setid_entries(tree.ws) == [], res.stderr
 
 
+def test_no_hard_link_to_an_outside_setuid_file(tree: Tree) -> None:
+    """A link would survive the original's removal or upgrade (the same filesystem here):
+    the workspace is a mount of its own inside the sandbox, so links across are EXDEV."""
+    _outside_material(tree)
+    assert (tree.out / "suid").stat().st_dev == tree.ws.stat().st_dev
+    res = sh(make_policy(WW, tree.ws), "ln ../outside/suid x", tree.ws)
+    assert "Invalid cross-device link" in res.stderr
+    assert setid_entries(tree.ws) == []
+
+
 _PY_ATTEMPTS = r"""
 import ctypes, errno, os, stat
 libc = ctypes.CDLL(None, use_errno=True)
@@ -251,7 +261,7 @@ pol = SandboxPolicy(mode=SandboxMode.WORKSPACE_WRITE, workspace=ws, exclude_slas
                     exclude_tmpdir_env_var=True)
 creat = "import os; os.umask(0); os.close(os.open('c', 0o101, 0o4755))"
 script = ("cp /bin/sh a; chmod 4755 a; chmod g+s a; install -m 6755 /bin/sh b; "
-          + sys.executable + ' -c "' + creat + '"; ls a b c')
+          + sys.executable + ' -c "' + creat + '"; setcap cap_setuid+ep a; ls a b c')
 launch = prepare_launch(pol, ["bash", "-c", script], cwd=ws, env=os.environ)
 sys.exit(run_foreground(launch, cwd=ws))
 """
@@ -288,5 +298,6 @@ def test_other_user_cannot_leave_setid_file(tmp_path: Path) -> None:
         assert r.stdout.split() == ["a", "b"], r.stderr  # c: refused at creation
         assert {p.stat().st_uid for p in ws.iterdir()} == {NOBODY}
         assert setid_entries(ws) == [], r.stderr
+        assert capability_entries(ws) == [], r.stderr
     finally:
         shutil.rmtree(shared)
