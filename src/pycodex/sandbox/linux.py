@@ -5,7 +5,9 @@ allocates or reads configuration — the BPF program, the Landlock rules, the ca
 buffer, and the mount namespace itself (built once per plan, see ``mountns``) — and the
 forked child runs a fixed list of syscalls before ``execve``: ``setns`` into the namespace;
 a PID namespace only where Landlock cannot scope signals (see ``pidns``); capability drop;
-no_new_privs; Landlock ruleset + ``landlock_restrict_self``; seccomp. No extra program is
+no_new_privs; Landlock ruleset + ``landlock_restrict_self``; seccomp (when unix sockets are
+listed, installed with a listener that goes to the agent's ``unix_supervisor`` over a socket
+pair, and closed in the child before ``execve``). No extra program is
 executed, so the overhead over a plain spawn is mostly the ``fork`` that ``preexec_fn``
 forces instead of ``vfork`` (page-table copy, growing with the spawner's resident memory,
 and copy-on-write faults) plus ~1 ms of child work. A re-exec wrapper (``python -m ...``)
