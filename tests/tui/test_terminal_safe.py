@@ -46,7 +46,7 @@ from pycodex.protocol.policy import ReviewDecision
 from tests.e2e.harness import make_repo, write_config
 from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
 from tests.tui.scripted_core import ScriptedCore
-from tests.tui.support import drive, idle, ready, type_text, wait_until
+from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_until
 from tests.tui.test_tmux_e2e import PROMPT, START_TIMEOUT, TMUX, Tmux, _last_line
 
 OSC52 = "\x1b]52;c;SGVsbG8=\x07"
@@ -203,3 +203,47 @@ def test_tmux_terminal_safe(
     assert f"answer {SHOWN}" in history  # the exit transcript, harmless
     assert term.fmt("#{pane_title}") == "probe"
     assert "Hello" not in term.run("list-buffers")
+
+
+def test_popup_labels_are_terminal_safe() -> None:
+    """File names (the model creates files) and local model names are shown safe; the
+    value inserted on accept stays the real name."""
+    from pycodex.frontends.tui.popup import Popup
+
+    popup = Popup()
+    popup.show("file", [(f"f{TITLE}.txt", f"d{OSC52}")])
+    option = popup.get_option_at_index(0)
+    assert str(option.prompt) == "f␛]0;pwned␇.txt  d␛]52;c;SGVsbG8=␇"
+    assert option.id == f"f{TITLE}.txt"
+
+
+def test_a_hostile_file_name_is_mentioned_and_diffed_safely(
+    codex_home: Path, tmp_path: Path
+) -> None:
+    """The model can create a file whose name holds escape sequences: the ``@`` picker,
+    the composer (Textual's TextArea shows text raw) and ``/diff`` show it harmless."""
+    work = make_repo(tmp_path / "work")
+    (work / f"evil{TITLE}.txt").write_text(f"content {OSC52}\n")
+    options = tui_options(codex_home, work, "http://127.0.0.1:9/v1")
+    app = CodexApp(options)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await ready(pilot, app)
+        await type_text(pilot, "see @evil")
+        await wait_until(pilot, lambda: app.popup.current() is not None, "the file match")
+        await pilot.pause()
+        _assert_safe(_screen_bytes(app), "file picker")
+        await pilot.press("enter")
+        assert app.composer.text == "see evil␛]0;pwned␇.txt "
+        await pilot.pause()
+        _assert_safe(_screen_bytes(app), "composer")
+        app.composer.load_text("")
+        await type_text(pilot, "/diff")
+        await pilot.press("escape")  # close the popup: Enter sends the text as typed
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "+content" in app.transcript_text(), "the diff")
+        await pilot.pause()
+        _assert_safe(_screen_bytes(app), "/diff")
+
+    drive(app, scenario)
+    assert f"+content {SHOWN[:16]}" in app.transcript_text()

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from pycodex.core.terminal_text import sanitize
+
 
 class ChoiceScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
@@ -32,9 +34,10 @@ class ChoiceScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         options = []
         for value, description in self._choices:
-            label = Text(("● " if value == self._current else "  ") + value, style="bold")
+            mark = "● " if value == self._current else "  "
+            label = Text(mark + sanitize(value), style="bold")  # e.g. a local server's names
             if description:
-                label.append("  " + description, style="dim")
+                label.append("  " + sanitize(description), style="dim")
             options.append(Option(label, id=value))
         with Vertical():
             yield Static(Text(self._title, style="bold"))

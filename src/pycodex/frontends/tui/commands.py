@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pycodex.core.terminal_text import sanitize
 from pycodex.frontends.tui.cells import TextCell, diff_cell
 from pycodex.frontends.tui.slash import (
     INIT_PROMPT,
@@ -95,7 +96,9 @@ async def accept_popup(app: CodexApp, value: str, run: bool) -> None:
     start = line.rfind("@", 0, col)
     if start < 0 or value == "…":
         return
-    composer.replace(value + " ", (row, start), (row, col))
+    # as shown: a file name with control characters (the model can create one) would
+    # otherwise reach the terminal raw through the composer, which shows text as it is
+    composer.replace(sanitize(value) + " ", (row, start), (row, col))
     app.popup.close()
 
 

@@ -29,9 +29,11 @@ async def git_diff(cwd: Path, env: Mapping[str, str]) -> tuple[bool, str]:
     code, tracked = await _git(["diff", "--no-color", "HEAD", "--"], cwd, env)
     if code != 0:  # no commit yet: everything against the empty tree
         code, tracked = await _git(["diff", "--no-color", "--cached", "--"], cwd, env)
-    _, listing = await _git(["ls-files", "--others", "--exclude-standard"], cwd, env)
+    # -z: names as they are (without it git quotes unusual ones, and the quoted form names
+    # no file for the diff below)
+    _, listing = await _git(["ls-files", "-z", "--others", "--exclude-standard"], cwd, env)
     parts = [tracked] if tracked.strip() else []
-    for name in listing.splitlines()[:_MAX_UNTRACKED]:
+    for name in [n for n in listing.split("\0") if n][:_MAX_UNTRACKED]:
         _, text = await _git(["diff", "--no-color", "--no-index", "/dev/null", name], cwd, env)
         if text.strip():
             parts.append(text)

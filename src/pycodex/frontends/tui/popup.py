@@ -13,6 +13,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from pycodex.core.terminal_text import sanitize
+
 PopupKind = Literal["slash", "file"]
 
 
@@ -38,9 +40,10 @@ class Popup(OptionList, can_focus=False):
         self.kind = kind
         options = []
         for value, description in items:
-            label = Text(value, style="bold")
+            # file names come from the workspace (which the model writes): shown safe
+            label = Text(sanitize(value), style="bold")
             if description:
-                label.append("  " + description, style="dim")
+                label.append("  " + sanitize(description), style="dim")
             options.append(Option(label, id=value))
         self.set_options(options)
         self.highlighted = 0
