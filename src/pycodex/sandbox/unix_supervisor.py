@@ -182,6 +182,8 @@ def _answer(listener: int, notif: bytes, rules: Rules, pending: threading.Bounde
         error = _connect_for(call, rules)
     except _Gone:  # the caller may be gone; if not (a process we may not look at): refused
         error = errno.EPERM
+    except Exception:  # whatever went wrong, the caller gets an answer
+        error = errno.EPERM
     finally:
         pending.release()
     try:
