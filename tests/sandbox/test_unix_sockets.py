@@ -152,9 +152,11 @@ def test_listed_follows_what_the_path_is(tree: Tree, sockdir: Path) -> None:
     (tree.ws / "to_ok").symlink_to(ok)
     (tree.ws / "to_other").symlink_to(other)
     with unix_listener(str(ok)) as allowed, unix_listener(str(other)) as refused:
+        # /proc/self is the supervisor's own there: its descriptors are no way in either
         paths = ["to_ok", str(tree.ws / "to_other"), "@abstract", str(sockdir / "gone")]
+        paths += ["/proc/self/fd/2", "/proc/1/root" + str(other)]
         out = connect(pol(tree.ws, (ok, sockdir / "gone")), tree.ws, *paths)
-        assert out == ["connected", "EPERM", "EPERM", "ENOENT"]
+        assert out == ["connected", "EPERM", "EPERM", "ENOENT", "EPERM", "EPERM"]
         assert got_hello(allowed)
         assert not refused.reached()
 
