@@ -26,6 +26,7 @@ patch writer imports it as it is (``core/tools/apply_patch.py``).
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 from dataclasses import dataclass
@@ -128,12 +129,19 @@ class ModelFiles:
 
 
 def _opened_path(fd: int, real: Path, opened: os.stat_result) -> Path:
-    """The path ``fd`` is open on: the kernel's word (``/proc/self/fd``), else ``real`` if it
-    is still the same file (no ``/proc``: macOS, or a sandbox without it)."""
+    """The path ``fd`` is open on: the kernel's word (``/proc/self/fd``, ``F_GETPATH`` on
+    macOS), else ``real`` if it is still the same file (a system with neither)."""
     try:
         return Path(f"/proc/self/fd/{fd}").readlink()
     except OSError:
         pass
+    getpath = getattr(fcntl, "F_GETPATH", None)  # macOS: the kernel's word, too
+    if getpath is not None:
+        try:
+            raw = fcntl.fcntl(fd, getpath, bytes(1024))
+            return Path(os.fsdecode(raw.split(b"\0", 1)[0]))
+        except OSError:
+            pass
     try:
         info = real.lstat()
     except OSError:
