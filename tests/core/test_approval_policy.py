@@ -511,3 +511,20 @@ def test_workdir_note(
     assert join_reasons("asked", workdir_note(Path(cwd), Path(real), roots)) == (
         "asked" if note is None else f"asked; {note}"
     )
+
+
+def test_codex_directories_count_as_outside_like_git() -> None:
+    """The sandbox keeps every .git and .codex inside a root read-only: asked up front."""
+    roots = (Path("/ws"),)
+    assert not is_writable(Path("/ws/.codex/config.toml"), roots)
+    assert not is_writable(Path("/ws/vendor/lib/.git/hooks/x"), roots)
+    assert is_writable(Path("/ws/codex/x"), roots) and is_writable(Path("/ws/.codexrc"), roots)
+    got = assess_patch(
+        ON_REQUEST,
+        WW,
+        [Path(".codex/config.toml")],
+        roots,
+        CWD,
+        approved_for_session=frozenset(),
+    )
+    assert got == out("/ws/.codex/config.toml")

@@ -57,9 +57,10 @@ Decisions made here (vs v0.20)
   commands: the model explicitly wants to leave the sandbox, which only the user may grant.
   Under on-failure and never it is ignored (the command runs sandboxed).
 - Patches are judged up front under every policy: on-failure asks before writing outside the
-  roots (v0.20 let the sandbox fail, then offered a retry). A path under ``.git`` of a
-  writable root counts as outside. "Approved for the session" remembers the patch's paths, so
-  later patches to the same files are applied without asking. untrusted asks even under
+  roots (v0.20 let the sandbox fail, then offered a retry). A path in a ``.git`` or ``.codex``
+  directory of a writable root counts as outside (the sandbox keeps them read-only).
+  "Approved for the session" remembers the patch's paths, so later patches to the same
+  files are applied without asking. untrusted asks even under
   danger-full-access.
 - The roots check is on real paths, resolved by the caller: ``link/x.txt`` with ``link`` ->
   ``/elsewhere`` is judged (and shown in the request, with a plain "outside the writable
@@ -89,6 +90,8 @@ RETRY_REASON = "command failed; retry without sandbox?"
 RETRY_NOTICE = "retrying command without sandbox"
 NOT_FOUND_EXIT = 127
 DENIAL_MARKERS = ("Permission denied", "Operation not permitted", "Read-only file system")
+
+PROTECTED_NAMES = frozenset({".git", ".codex"})  # read-only inside writable roots
 
 Subject = Literal["exec", "patch"]
 UnsandboxedWhy = Literal["full-access", "session-approved", "user-approved"]
@@ -304,10 +307,11 @@ def writable_roots_for(
 
 
 def is_writable(path: Path, roots: Sequence[Path]) -> bool:
-    """Whether absolute ``path`` lies under a root and not in a ``.git`` below that root."""
+    """Whether absolute ``path`` lies under a root and not in a ``.git`` or ``.codex`` below
+    that root (the sandbox keeps those read-only: ``sandbox.protected``)."""
     for root in roots:
         inside = path == root or root in path.parents
-        if inside and ".git" not in path.relative_to(root).parts:
+        if inside and not PROTECTED_NAMES.intersection(path.relative_to(root).parts):
             return True
     return False
 
