@@ -27,9 +27,10 @@ printable one, no terminal can find a sequence in what is left, whatever was sen
 Zero-width characters, bidi marks (LRM/RLM) and joiners are left alone: real text needs
 them (emoji sequences, right-to-left scripts).
 
-Text without any of these characters (nearly all of it) is returned as is after one
-compiled-regex scan; otherwise the work is two ``re.sub`` calls and one ``str.translate``,
-all in C.
+Text without any of these characters (nearly all of it) is returned as is after one scan
+in C (for ASCII text ``bytes.translate``, which is 2-3 times faster than the compiled
+regex used for the rest); otherwise the work is two ``re.sub`` calls and one
+``str.translate``, all in C: there is no Python loop over characters.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ _KEEP = "\n\t"
 # Characters that never reach a terminal as themselves.
 _UNSAFE_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
+_ASCII_UNSAFE = bytes([*range(0x09), *range(0x0B, 0x20), 0x7F])  # the same, as bytes
 # A complete CSI: introducer, parameter bytes, intermediate bytes, one final byte (ECMA-48).
 _CSI = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]")
 # The end of a chunk that may be the start of a CSI or of a ``\r\n`` (held back by
@@ -76,15 +78,20 @@ _TABLE: dict[int, str] = {
 
 def is_safe(text: str) -> bool:
     """True when ``text`` holds no character that ``sanitize`` would change."""
+    if text.isascii():  # O(1): CPython knows
+        data = text.encode("ascii")
+        return len(data.translate(None, _ASCII_UNSAFE)) == len(data)
     return _UNSAFE.search(text) is None
 
 
 def sanitize(text: str) -> str:
     """``text`` as it may be written to a terminal (see the module docstring)."""
-    if _UNSAFE.search(text) is None:
+    if is_safe(text):
         return text
     text = _CSI.sub("", text)
     text = text.replace("\r\n", "\n")
+    if is_safe(text):  # only colours and CRLFs (coloured tool output): done
+        return text
     return text.translate(_TABLE)
 
 
@@ -110,13 +117,27 @@ def _walk(value: Any, keep: frozenset[str]) -> Any:
     if isinstance(value, dict):
         return {_walk(k, keep): _walk(v, keep) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            f.name: _walk(getattr(value, f.name), keep)
-            for f in dataclasses.fields(value)
-            if f.init and f.name not in keep
-        }
-        return dataclasses.replace(value, **changes)
+        changes = {}
+        for name in _field_names(type(value)):
+            if name not in keep:
+                old = getattr(value, name)
+                new = _walk(old, keep)
+                if new is not old:
+                    changes[name] = new
+        return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The init fields of a dataclass (cached: events are walked at streaming rates)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        _FIELDS[cls] = names
+    return names
 
 
 class OutputSanitizer:
