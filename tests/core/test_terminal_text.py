@@ -80,6 +80,12 @@ def test_the_result_never_holds_a_control(text: str) -> None:
     assert sanitize(out) == out  # idempotent
 
 
+@given(st.one_of(hostile_text, plain_text, st.text(alphabet=st.characters(max_codepoint=0x7F))))
+def test_is_safe_is_exactly_the_rule(text: str) -> None:
+    """The ASCII fast path (bytes.translate) and the regex agree."""
+    assert is_safe(text) == (FORBIDDEN.search(text) is None)
+
+
 @given(plain_text)
 def test_plain_text_passes_unchanged(text: str) -> None:
     assert sanitize(text) is text
@@ -181,3 +187,5 @@ def test_sanitize_tree_walks_events() -> None:
     assert mcp.structured_content == {"a␛": 1}
     assert sanitize_tree(_Holder("x", "\x07", 3)) == _Holder("x", "␇", 3)
     assert sanitize_tree(b"\x1b") == b"\x1b"  # bytes: OutputSanitizer's job
+    clean = ExecCommandEnd("c", "fine", "", "fine\n", 0, 0.1)
+    assert sanitize_tree(clean) is clean  # nothing to change: nothing rebuilt
