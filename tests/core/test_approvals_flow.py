@@ -16,8 +16,10 @@ import pytest
 
 from pycodex.config.schema import Config, McpServerConfig, SandboxWorkspaceWrite
 from pycodex.core.approval_policy import (
+    DENIAL_MARKERS,
     EXEC_REJECTED,
     PATCH_REJECTED,
+    RETRY_NOTICE,
     RETRY_REASON,
 )
 from pycodex.core.codex import Codex
@@ -47,6 +49,7 @@ from tests.core.harness import (
     start,
     until,
 )
+from tests.core.test_approvals_e2e import needs_sandbox
 from tests.mcp_client.conftest import demo_command
 
 APPROVE, SESSION = ReviewDecision.APPROVED, ReviewDecision.APPROVED_FOR_SESSION
@@ -191,6 +194,36 @@ def test_on_failure_asks_before_a_patch_writes_through_a_symlink_out_of_the_root
     assert not [m for m in events if isinstance(m, BackgroundEvent)]
     begins = [m.auto_approved for m in events if isinstance(m, PatchApplyBegin)]
     assert begins == [False]
+    assert json.loads(outputs(model.prompts[-1])["p1"])["output"].startswith("Success.")
+
+
+@needs_sandbox
+def test_on_failure_offers_a_patch_the_sandbox_refused_a_retry_without_it(
+    tmp_path: Path,
+) -> None:
+    """A directory laid out as a bare repository is kept read-only by the sandbox, which the
+    (pure) roots check cannot know: the sandboxed writer fails, on-failure offers a retry."""
+    config = _config(tmp_path, AskForApproval.ON_FAILURE, SandboxMode.WORKSPACE_WRITE)
+    docs = config.cwd / "docs"
+    (docs / "objects").mkdir(parents=True)
+    (docs / "refs").mkdir()
+    (docs / "HEAD").write_text("ref: refs/heads/main\n")
+    patch = _patch("*** Add File: docs/objects/note.txt\n+x\n")
+    steps = [function_call("apply_patch", patch, call_id="p1"), reply("done")]
+
+    async def scenario() -> tuple[list[EventMsg], ScriptedModelClient]:
+        codex, model = await start(config, steps)
+        return await answer(codex, "go", {"p1": APPROVE}), model
+
+    events, model = run(scenario)
+    assert (docs / "objects" / "note.txt").read_text() == "x\n"
+    (request,) = [m for m in events if isinstance(m, ApplyPatchApprovalRequest)]
+    assert request.reason == RETRY_REASON
+    notices = [m.message for m in events if isinstance(m, BackgroundEvent)]
+    assert notices[0].startswith("Execution failed: ") and notices[-1] == RETRY_NOTICE
+    assert any(marker in notices[0] for marker in DENIAL_MARKERS)
+    begins = [m.auto_approved for m in events if isinstance(m, PatchApplyBegin)]
+    assert begins == [True, False]
     assert json.loads(outputs(model.prompts[-1])["p1"])["output"].startswith("Success.")
 
 
