@@ -112,3 +112,12 @@ def test_unsandboxed_commands_tell_nothing(tmp_path: Path) -> None:
     events: list[EventMsg] = []
     _run(_context(tmp_path, FULL_ACCESS, events), ["true"])
     assert _told(events) == []
+
+
+def test_a_search_that_stopped_is_reported(tmp_path: Path) -> None:
+    plan = namespaces.plan((str(tmp_path),), private_shm=True, terminal=False)
+    where = f"{tmp_path}/deep (50000 dirs)"
+    mountns.namespace_for(dataclasses.replace(plan, search_skipped=where))
+    line = notices.describe_skipped(where)
+    assert line in notices.recorded()
+    assert "repositories beyond are writable" in line

@@ -166,7 +166,7 @@ def test_the_bound_stops_breadth_first(tmp_path: Path) -> None:
     t = Tracker(max_dirs=3)  # ws, a, z
     found = t.find([str(ws)])
     assert found.paths == (str(ws / "z" / ".codex"),)  # shallow first; the deep one is beyond
-    assert found.skipped == str(ws / "a" / "b")
+    assert found.skipped == f"{ws / 'a' / 'b'} (3 dirs)"
     t.close()
 
 
@@ -218,3 +218,16 @@ def test_secret_names_cover_what_storage_writes() -> None:
     assert AUTH_FILE in protected.SECRET_FILES
     assert HISTORY_FILE in protected.SECRET_FILES
     assert SESSIONS_DIR in protected.SECRET_DIRS
+
+
+def test_without_inotify_the_bound_is_smaller(tmp_path: Path) -> None:
+    """Every tracked directory costs a stat per command then: the search stops sooner."""
+    ws = tmp_path / "ws"
+    for i in range(protected.FALLBACK_MAX_DIRS + 1):
+        (ws / f"d{i:05}").mkdir(parents=True)
+    t = Tracker(use_inotify=False)
+    found = t.find([str(ws)])
+    assert len(t) == protected.FALLBACK_MAX_DIRS
+    assert found.skipped is not None
+    assert found.skipped.endswith(f"({protected.FALLBACK_MAX_DIRS} dirs)")
+    t.close()

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pycodex.sandbox import _linux_sys as sys_
-from pycodex.sandbox import namespaces, notices, protected
+from pycodex.sandbox import namespaces, notices
 
 EXIT_BUILD_FAILED = 126
 CACHE_SIZE = 8
@@ -140,7 +140,7 @@ def namespace_for(plan: namespaces.MountPlan) -> Namespace:
                 _cache.popitem(last=False)
             lines = [notices.describe_missing(m) for m in found.missing]
             if plan.search_skipped is not None:
-                lines.append(notices.describe_skipped(plan.search_skipped, protected.MAX_DIRS))
+                lines.append(notices.describe_skipped(plan.search_skipped))
             notices.record(lines)
         else:
             _cache.move_to_end(key)

@@ -62,7 +62,7 @@ class MountPlan:
     user_ns: bool  # not root: a user namespace gives the mount rights
     uid: int
     gid: int
-    search_skipped: str | None = None  # protected-path search stopped before this directory
+    search_skipped: str | None = None  # where the protected-path search stopped, and why
 
 
 SHM = "/dev/shm"

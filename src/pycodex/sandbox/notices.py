@@ -30,11 +30,11 @@ def describe_missing(what: str) -> str:
     return f"sandbox: {what} could not be mounted"
 
 
-def describe_skipped(directory: str, limit: int) -> str:
+def describe_skipped(where: str) -> str:
+    """``where``: the first directory not searched, with the reason in parentheses."""
     return (
-        f"sandbox: stopped searching the writable roots for repositories after {limit} "
-        f"directories (first not searched: {directory}); repositories beyond are writable "
-        "by sandboxed commands"
+        f"sandbox: stopped searching the writable roots for repositories at {where}; "
+        "repositories beyond are writable by sandboxed commands"
     )
 
 

@@ -12,19 +12,20 @@ when a command starts:
 
 A found repository is not searched further (its insides are protected with it).
 
-Why a watched cache and not a walk per command: walking 10,000 directories takes ~100 ms
-here, and even ``stat``-ing each of them ~50 ms, against a budget of 2 ms per command. So
-the first command walks the roots breadth-first and puts an inotify
-watch on each directory; the kernel queues an event in the very system call that creates,
-removes or renames an entry, so draining the queue when the next command starts tells
-exactly which directories changed, and only those are read again. Where inotify is missing
-(macOS) or a watch is refused (``fs.inotify.max_user_watches``), that directory's mtime is
-compared instead (a new entry changes its parent's mtime). A lost-events overflow rebuilds
-everything.
+Why a watched cache and not a walk per command: walking 10,000 directories takes 0.2-0.5 s
+on a busy 2-core machine, and even ``stat``-ing each of them 50-180 ms, against a budget of
+2 ms per command (``bench/sandbox_bench.py --tree-dirs``). So the first command walks the
+roots breadth-first and puts an inotify watch on each directory; the kernel queues an event
+in the very system call that creates, removes or renames an entry, so draining the queue
+when the next command starts tells exactly which directories changed, and only those are
+read again. Where inotify is missing (no instance left, ``fs.inotify.max_user_instances``)
+or a directory is watched twice (a bind mount), its mtime is compared instead (a new entry
+changes its parent's mtime). A lost-events overflow rebuilds everything.
 
 The walk is bounded: at most ``MAX_DIRS`` directories (all roots together, breadth-first,
 the roots in the order given: ``namespaces`` puts the deepest first, the workspace before
-/tmp). Beyond that, a repository deeper in the tree is not protected; ``Found``
+/tmp), fewer without inotify (``FALLBACK_MAX_DIRS``), and it stops where the kernel refuses
+another watch. Beyond that, a repository deeper in the tree is not protected; ``Found``
 says so and the session is told once (see ``notices``).
 
 CODEX_HOME's secrets (``SECRET_FILES``, ``SECRET_DIRS``) are what ``pycodex.storage`` writes
@@ -37,6 +38,7 @@ same directory writes (``.credentials.json``, ``archived_sessions/``, ``log/``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import threading
@@ -49,6 +51,8 @@ from pycodex.sandbox._inotify import Inotify
 GIT = ".git"
 CODEX_DIR = ".codex"
 MAX_DIRS = 50_000
+FALLBACK_MAX_DIRS = 2_000  # without inotify (``stat`` of each per command: ~2 ms)
+WATCH_LIMIT = "inotify watch limit, fs.inotify.max_user_watches"
 SECRET_FILES = ("auth.json", ".credentials.json", "history.jsonl")
 SECRET_DIRS = ("sessions", "archived_sessions", "log")
 _POINTER_BYTES = 4096
@@ -59,7 +63,7 @@ class Found:
     """Real paths to keep read-only (sorted, none inside another, each inside a root)."""
 
     paths: tuple[str, ...]
-    skipped: str | None = None  # a directory not searched because of MAX_DIRS
+    skipped: str | None = None  # the first directory not searched, and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +192,13 @@ class Tracker:
     """The protected paths of every root asked about so far, kept current (thread-safe)."""
 
     def __init__(self, *, use_inotify: bool = True, max_dirs: int = MAX_DIRS) -> None:
-        self._max = max_dirs
         self._lock = threading.Lock()
         self._inotify: Inotify | None = None
         if use_inotify:
             with contextlib.suppress(OSError):
                 self._inotify = Inotify()
+        # without inotify every directory costs a stat per command: a smaller bound
+        self._max = max_dirs if self._inotify is not None else min(max_dirs, FALLBACK_MAX_DIRS)
         self._dirs: dict[str, _Dir] = {}
         self._wd_path: dict[int, str] = {}
         self._unwatched: set[str] = set()
@@ -271,13 +276,15 @@ class Tracker:
         self._skipped = None
         self._gen += 1
 
-    def _watch(self, path: str) -> int:
+    def _watch(self, path: str) -> int | None:
+        """A watch (-1: compared by mtime); None: stop, the user's watch limit is reached."""
         if self._inotify is None:
             return -1
         try:
             wd = self._inotify.watch(path)
-        except OSError:
-            return -1
+        except OSError as exc:
+            # over the limit, every later directory would cost a stat per command: stop
+            return None if exc.errno == errno.ENOSPC else -1
         if self._wd_path.setdefault(wd, path) != path:  # the same directory twice (bind)
             return -1
         return wd
@@ -288,10 +295,12 @@ class Tracker:
             path = queue.popleft()
             if path in self._dirs:
                 continue
-            if len(self._dirs) >= self._max:
-                self._skipped = self._skipped or path
+            wd = self._watch(path) if len(self._dirs) < self._max else None
+            if wd is None:
+                reason = WATCH_LIMIT if len(self._dirs) < self._max else f"{self._max} dirs"
+                self._skipped = self._skipped or f"{path} ({reason})"
                 break
-            d = self._dirs[path] = _Dir(self._watch(path))  # watch first, then read
+            d = self._dirs[path] = _Dir(wd)  # watch first, then read
             if d.wd < 0:
                 self._unwatched.add(path)
             self._set(path, d)
