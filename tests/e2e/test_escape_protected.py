@@ -109,10 +109,6 @@ def test_nested_and_tmp_repositories_stay_read_only(
         ["exec", "--sandbox", "workspace-write", "--json", "go"], cwd=ws, env=env, timeout=120
     )
     assert res.rc == 0, res.err
-    # the commands ran in the sandbox and were refused (a read-only file system)
-    outputs = _outputs(model_server)
-    assert len(outputs) == len(calls)
-    assert all("Read-only file system" in out for out in outputs), outputs
     for name, git in targets.items():
         assert _snapshot(git) == before[name], name
     assert (ws / "linked" / ".git").read_bytes() == gitfile_before
@@ -123,6 +119,10 @@ def test_nested_and_tmp_repositories_stay_read_only(
     _host_git_status(ws / "linked", home)
     _host_git_status(bare, home, bare=True)
     assert not marker.exists()
+    # the commands ran in the sandbox and were refused (a read-only file system)
+    outputs = _outputs(model_server)
+    assert len(outputs) == len(calls)
+    assert all("Read-only file system" in out for out in outputs), outputs
 
 
 def _home_session(tmp_path: Path, server: ScriptedModelServer) -> tuple[Path, Path, dict[str, str]]:
@@ -170,15 +170,15 @@ def test_codex_home_in_the_workspace_stays_read_only(
         ["exec", "--sandbox", "workspace-write", "--json", "go"], cwd=home, env=env, timeout=120
     )
     assert res.rc == 0, res.err
-    rewrote, read = _outputs(model_server)
-    assert "Read-only file system" in rewrote
-    assert "Permission denied" in read
     assert config.read_bytes() == before
     assert not (codex_home / "config.toml.new").exists()
     bodies = _all_bodies(model_server)
     assert b"echo end" in bodies  # the reading command's call was recorded
     for secret in SECRETS:
         assert secret not in bodies
+    rewrote, read = _outputs(model_server)
+    assert "Read-only file system" in rewrote
+    assert "Permission denied" in read
 
 
 @pytest.mark.parametrize("mode", ["read-only", "workspace-write"])
@@ -190,10 +190,10 @@ def test_codex_home_secrets_are_unreadable(
     model_server.push(Turn(tool_calls=[_shell("c1", READ_SECRETS)]), Turn(text="done"))
     res = codex(["exec", "--sandbox", mode, "--json", "go"], cwd=work, env=env, timeout=120)
     assert res.rc == 0, res.err
-    (read,) = _outputs(model_server)
-    assert "Permission denied" in read
     bodies = _all_bodies(model_server)
     assert b"echo end" in bodies
     for secret in SECRETS:
         assert secret not in bodies
+    (read,) = _outputs(model_server)
+    assert "Permission denied" in read
     del home
