@@ -229,5 +229,5 @@ def test_without_inotify_the_bound_is_smaller(tmp_path: Path) -> None:
     found = t.find([str(ws)])
     assert len(t) == protected.FALLBACK_MAX_DIRS
     assert found.skipped is not None
-    assert found.skipped.endswith(f"({protected.FALLBACK_MAX_DIRS} dirs)")
+    assert found.skipped.endswith(f"({protected.FALLBACK_MAX_DIRS} dirs; no inotify: not used)")
     t.close()

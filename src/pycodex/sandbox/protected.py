@@ -51,7 +51,7 @@ from pycodex.sandbox._inotify import Inotify
 GIT = ".git"
 CODEX_DIR = ".codex"
 MAX_DIRS = 50_000
-FALLBACK_MAX_DIRS = 2_000  # without inotify (``stat`` of each per command: ~2 ms)
+FALLBACK_MAX_DIRS = 500  # without inotify: a stat of each per command (~3 ms here)
 WATCH_LIMIT = "inotify watch limit, fs.inotify.max_user_watches"
 SECRET_FILES = ("auth.json", ".credentials.json", "history.jsonl")
 SECRET_DIRS = ("sessions", "archived_sessions", "log")
@@ -194,9 +194,12 @@ class Tracker:
     def __init__(self, *, use_inotify: bool = True, max_dirs: int = MAX_DIRS) -> None:
         self._lock = threading.Lock()
         self._inotify: Inotify | None = None
+        self._no_inotify = "not used"
         if use_inotify:
-            with contextlib.suppress(OSError):
+            try:
                 self._inotify = Inotify()
+            except OSError as exc:
+                self._no_inotify = exc.strerror or str(exc)
         # without inotify every directory costs a stat per command: a smaller bound
         self._max = max_dirs if self._inotify is not None else min(max_dirs, FALLBACK_MAX_DIRS)
         self._dirs: dict[str, _Dir] = {}
@@ -298,6 +301,8 @@ class Tracker:
             wd = self._watch(path) if len(self._dirs) < self._max else None
             if wd is None:
                 reason = WATCH_LIMIT if len(self._dirs) < self._max else f"{self._max} dirs"
+                if self._inotify is None:
+                    reason += f"; no inotify: {self._no_inotify}"
                 self._skipped = self._skipped or f"{path} ({reason})"
                 break
             d = self._dirs[path] = _Dir(wd)  # watch first, then read
