@@ -254,3 +254,34 @@ def test_secrets_stay_hidden_as_another_user(tmp_path: Path) -> None:
         assert _files(ws / "vendor" / "lib" / ".git") == before
     finally:
         shutil.rmtree(shared)
+
+
+def test_a_repository_replaced_on_the_host_between_commands(tmp_path: Path) -> None:
+    """The kernel detaches a cached namespace's mount when the host removes the directory
+    under it: a repository made again at the same path must be protected again."""
+    ws = _git_init(tmp_path / "ws")
+    lib = _git_init(ws / "vendor" / "lib")
+    pol = policy(WW, ws)
+    assert EROFS in sh(pol, "echo x >> vendor/lib/.git/config", ws).stderr
+    subprocess.run(["rm", "-rf", str(lib / ".git")], check=True, timeout=30)
+    _git_init(lib)
+    before = _files(lib / ".git")
+    r = sh(pol, _attack("vendor/lib/.git"), ws)
+    assert EROFS in r.stderr
+    assert _files(lib / ".git") == before
+
+
+def test_a_git_file_rewritten_on_the_host_between_commands(tmp_path: Path) -> None:
+    ws = _git_init(tmp_path / "ws")
+    _git_init(ws / "vendor" / "lib")
+    (ws / "linked").mkdir()
+    gitfile = ws / "linked" / ".git"
+    gitfile.write_text("gitdir: ../vendor/lib/.git\n")
+    pol = policy(WW, ws)
+    assert EROFS in sh(pol, "echo x >> linked/.git", ws).stderr
+    replacement = ws / "linked" / "git.new"  # rewritten the way git does: aside, then renamed
+    replacement.write_text("gitdir: ../vendor/lib/.git\n")
+    replacement.replace(gitfile)
+    r = sh(pol, "echo 'gitdir: /tmp/evil' > linked/.git", ws)
+    assert EROFS in r.stderr
+    assert gitfile.read_text() == "gitdir: ../vendor/lib/.git\n"

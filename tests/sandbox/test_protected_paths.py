@@ -231,3 +231,16 @@ def test_without_inotify_the_bound_is_smaller(tmp_path: Path) -> None:
     assert found.skipped is not None
     assert found.skipped.endswith(f"({protected.FALLBACK_MAX_DIRS} dirs; no inotify: not used)")
     t.close()
+
+
+def test_a_repository_made_again_is_a_new_one(tracker: Tracker, tmp_path: Path) -> None:
+    """Same path, maybe the same inode number again: still a different identity."""
+    ws = tmp_path / "ws"
+    _git_init(ws / "lib")
+    first = tracker.find([str(ws)])
+    subprocess.run(["rm", "-rf", str(ws / "lib" / ".git")], check=True, timeout=30)
+    _git_init(ws / "lib")
+    second = tracker.find([str(ws)])
+    assert first.paths == second.paths == (str(ws / "lib" / ".git"),)
+    assert first.idents != second.idents
+    assert tracker.find([str(ws)]).idents == second.idents  # nothing changed since

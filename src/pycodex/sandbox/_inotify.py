@@ -37,6 +37,7 @@ _READ_SIZE = 64 * 1024
 @dataclass(frozen=True, slots=True)
 class Drained:
     wds: frozenset[int]  # watches with a change of their entries
+    names: frozenset[tuple[int, str]]  # (watch, entry name) of each entry event
     gone: frozenset[int]  # watches the kernel removed (the directory was deleted)
     overflow: bool  # events were lost: nothing drained can be trusted
 
@@ -78,6 +79,7 @@ class Inotify:
     def drain(self) -> Drained:
         """Every event queued so far, without waiting."""
         wds: set[int] = set()
+        names: set[tuple[int, str]] = set()
         gone: set[int] = set()
         overflow = False
         while True:
@@ -88,14 +90,17 @@ class Inotify:
             offset = 0
             while offset + _HEADER.size <= len(data):
                 wd, mask, _, length = _HEADER.unpack_from(data, offset)
-                offset += _HEADER.size + length
+                start = offset + _HEADER.size
+                offset = start + length
                 if mask & IN_Q_OVERFLOW:
                     overflow = True
                 elif mask & IN_IGNORED:
                     gone.add(wd)
                 else:
                     wds.add(wd)
-        return Drained(frozenset(wds), frozenset(gone), overflow)
+                    if length:
+                        names.add((wd, os.fsdecode(data[start:offset].rstrip(b"\0"))))
+        return Drained(frozenset(wds), frozenset(names), frozenset(gone), overflow)
 
     def close(self) -> None:
         os.close(self.fd)

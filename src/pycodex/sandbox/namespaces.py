@@ -56,7 +56,10 @@ class MountPlan:
     read_only: tuple[bytes, ...]  # protected paths under writable roots
     hidden_dirs: tuple[bytes, ...]  # CODEX_HOME's secret directories
     hidden_files: tuple[bytes, ...]  # CODEX_HOME's secret files
-    secret_ids: tuple[tuple[int, int], ...]  # device and inode of each secret, for the key
+    secret_ids: tuple[tuple[int, ...], ...]  # identity of each secret, for the key
+    # identity of each protected path and of CODEX_HOME, for the key: one replaced on the
+    # host loses its mount in a cached namespace (the kernel detaches it): a new namespace
+    protected_ids: tuple[tuple[int, ...], ...]
     shm: bytes | None  # where the fresh tmpfs goes (/dev/shm), None: not wanted
     pts: bytes | None  # where the new devpts goes (/dev/pts), None: not wanted
     user_ns: bool  # not root: a user namespace gives the mount rights
@@ -80,10 +83,14 @@ def plan(
 ) -> MountPlan:
     """The mounts for a command now: protected paths as they exist at this moment."""
     read_only: tuple[bytes, ...] = ()
+    ids: tuple[tuple[int, ...], ...] = ()
     skipped = None
     if writable_roots:
         found = protected.tracker().find(_deepest_first(writable_roots))
         read_only = _read_only(found.paths, codex_home, writable_roots)
+        ids = found.idents
+        if codex_home:
+            ids += (protected.identity(codex_home),)
         skipped = found.skipped
     secrets = protected.secrets(codex_home)
     return MountPlan(
@@ -92,6 +99,7 @@ def plan(
         hidden_dirs=tuple(os.fsencode(s.path) for s in secrets if s.is_dir),
         hidden_files=tuple(os.fsencode(s.path) for s in secrets if not s.is_dir),
         secret_ids=tuple(s.ident for s in secrets),
+        protected_ids=ids,
         shm=SHM.encode() if private_shm else None,
         pts=None if terminal else PTS.encode(),
         user_ns=os.geteuid() != 0,

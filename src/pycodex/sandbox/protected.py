@@ -64,13 +64,19 @@ class Found:
 
     paths: tuple[str, ...]
     skipped: str | None = None  # the first directory not searched, and why
+    # device, inode and a count of the entry events naming it, for each path: a repository
+    # replaced on the host (its mount in a cached namespace is gone with it) is a new one,
+    # even when the new directory got the old inode number back
+    idents: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Secret:
     path: str  # real path
     is_dir: bool
-    ident: tuple[int, int]  # device and inode: a replaced file is a new secret
+    # device, inode and ctime: a replaced file is a new secret (even with the old inode
+    # number, when it was deleted and made again)
+    ident: tuple[int, int, int]
 
 
 class _Dir:
@@ -89,6 +95,15 @@ def _ident(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
+def identity(path: str) -> tuple[int, int]:
+    """Device and inode (following symlinks); (-1, -1) when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
 
 
 def _read_pointer(path: str) -> str | None:
@@ -205,8 +220,9 @@ class Tracker:
         self._dirs: dict[str, _Dir] = {}
         self._wd_path: dict[int, str] = {}
         self._unwatched: set[str] = set()
-        self._with_protected: dict[str, tuple[str, ...]] = {}
+        self._with_protected: dict[str, tuple[tuple[str, tuple[int, int]], ...]] = {}
         self._roots: dict[str, tuple[int, int]] = {}
+        self._epochs: dict[str, int] = {}
         self._skipped: str | None = None
         self._gen = 0
         self._found: dict[tuple[str, ...], tuple[int, Found]] = {}
@@ -234,8 +250,10 @@ class Tracker:
             cached = self._found.get(key)
             if cached is not None and cached[0] == self._gen:
                 return cached[1]
-            all_paths = (p for ps in self._with_protected.values() for p in ps)
-            found = Found(minimal(all_paths, roots), self._skipped)
+            idents = dict(pair for pairs in self._with_protected.values() for pair in pairs)
+            paths = minimal(idents, roots)
+            ids = tuple((*idents[p], self._epochs.get(p, 0)) for p in paths)
+            found = Found(paths, self._skipped, ids)
             self._found[key] = (self._gen, found)
             return found
 
@@ -260,6 +278,13 @@ class Tracker:
                     self._forget(path)
                     dirty.add(os.path.dirname(path))
             dirty.update(self._wd_path[wd] for wd in drained.wds if wd in self._wd_path)
+            if drained.names:
+                now = {p for pairs in self._with_protected.values() for p, _ in pairs}
+                for wd, name in drained.names:
+                    parent = self._wd_path.get(wd)
+                    path = os.path.join(parent, name) if parent is not None else ""
+                    if path in now or name in _NOT_SEARCHED:
+                        self._replaced(path)
         for path in list(self._unwatched):
             d = self._dirs.get(path)
             try:
@@ -268,9 +293,17 @@ class Tracker:
                 mtime = -2
             if d is not None and mtime != d.mtime:
                 dirty.add(path)
+                for p in d.protected:  # without names, any change may have replaced them
+                    self._replaced(p)
         for path in sorted(dirty):  # parents before children
             if path in self._dirs:
                 self._rescan(path)
+
+    def _replaced(self, path: str) -> None:
+        """An entry event named protected ``path`` (or a ``.git``/``.codex`` that may become
+        one): it is a new one, whatever its inode number."""
+        self._epochs[path] = self._epochs.get(path, 0) + 1
+        self._gen += 1
 
     def _reset(self) -> None:
         for root in list(self._roots):
@@ -315,7 +348,7 @@ class Tracker:
     def _set(self, path: str, d: _Dir) -> None:
         d.subdirs, d.protected, d.mtime = scan(path, mtime=d.wd < 0)
         if d.protected:
-            self._with_protected[path] = d.protected
+            self._with_protected[path] = tuple((p, identity(p)) for p in d.protected)
         else:
             self._with_protected.pop(path, None)
 
@@ -369,5 +402,6 @@ def secrets(codex_home: str | None) -> tuple[Secret, ...]:
                 path = os.path.realpath(path)
         except OSError:
             continue
-        out.append(Secret(path, stat.S_ISDIR(st.st_mode), (st.st_dev, st.st_ino)))
+        ident = (st.st_dev, st.st_ino, st.st_ctime_ns)
+        out.append(Secret(path, stat.S_ISDIR(st.st_mode), ident))
     return tuple(out)
