@@ -102,6 +102,14 @@ def test_nested_and_tmp_repositories_stay_read_only(
     calls.append(  # point the .git file at a git directory the command makes itself
         _shell("c-redirect", f"echo 'gitdir: {tmp_path}/evil.git' > linked/.git")
     )
+    calls.append(  # move the work tree away and put a repository of its own in its place
+        _shell(
+            "c-swap",
+            "mv vendor/lib vendor/lib.old; mv vendor vendor.old; mkdir -p vendor/lib && "
+            + "git init -q vendor/lib && "
+            + PLANT.format(git="vendor/lib/.git", marker=marker),
+        )
+    )
     model_server.push(Turn(tool_calls=calls), Turn(text="done"))
     write_config(codex_home, model_server.base_url)
     env = base_env(codex_home)
@@ -122,7 +130,8 @@ def test_nested_and_tmp_repositories_stay_read_only(
     # the commands ran in the sandbox and were refused (a read-only file system)
     outputs = _outputs(model_server)
     assert len(outputs) == len(calls)
-    assert all("Read-only file system" in out for out in outputs), outputs
+    assert all("Read-only file system" in out for out in outputs[:-1]), outputs
+    assert "Device or resource busy" in outputs[-1]
 
 
 def _home_session(tmp_path: Path, server: ScriptedModelServer) -> tuple[Path, Path, dict[str, str]]:

@@ -285,3 +285,44 @@ def test_a_git_file_rewritten_on_the_host_between_commands(tmp_path: Path) -> No
     r = sh(pol, "echo 'gitdir: /tmp/evil' > linked/.git", ws)
     assert EROFS in r.stderr
     assert gitfile.read_text() == "gitdir: ../vendor/lib/.git\n"
+
+
+SUBSTITUTE = (
+    "mv vendor/lib vendor/lib.old; mv vendor vendor.old; "
+    "mkdir -p vendor/lib && git init -q vendor/lib && "
+    "echo '[core] fsmonitor = touch {marker}' >> vendor/lib/.git/config; echo done"
+)
+
+
+def test_a_repository_cannot_be_swapped_for_one_of_the_commands(tmp_path: Path) -> None:
+    """Renaming the work tree (or a directory above it) away and making a repository of its
+    own at the old path would have the user's next ``git status`` there run its program."""
+    ws = _git_init(tmp_path / "ws")
+    lib = _git_init(ws / "vendor" / "lib")
+    (lib / "code.py").write_text("x = 1\n")
+    before = _files(lib / ".git")
+    marker = tmp_path / "PLANTED"
+    r = sh(policy(WW, ws), SUBSTITUTE.format(marker=marker), ws)
+    assert _files(lib / ".git") == before
+    assert not (ws / "vendor.old").exists()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    subprocess.run(
+        ["git", "-C", str(lib), "status"], env=env, capture_output=True, timeout=30, check=False
+    )
+    assert not marker.exists()
+    assert "Device or resource busy" in r.stderr
+
+
+def test_codex_home_cannot_be_swapped(tmp_path: Path) -> None:
+    """CODEX_HOME deeper in the workspace: its parent cannot be renamed away either."""
+    ws = _git_init(tmp_path / "ws")
+    home = _codex_home(ws / ".config")
+    pol = _with_home(policy(WW, ws), home)
+    script = (
+        "mv .config .config.old; mkdir -p .config/.codex && "
+        "echo 'sandbox_mode = \"danger-full-access\"' > .config/.codex/config.toml"
+    )
+    r = sh(pol, script, ws)
+    assert (home / "config.toml").read_text() == 'model = "m"\n'
+    assert not (ws / ".config.old").exists()
+    assert "Device or resource busy" in r.stderr

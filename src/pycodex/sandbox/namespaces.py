@@ -10,7 +10,10 @@ both with mount flags, which apply to root too:
 2. each writable root is bind-mounted on itself first and made writable again;
 3. each protected path under a writable root (every repository, ``.codex`` and
    ``$CODEX_HOME``; see ``protected``) is bind-mounted on itself read-only (writes fail with
-   ``EROFS``; renaming or deleting the mount point fails with ``EBUSY``);
+   ``EROFS``; renaming or deleting the mount point fails with ``EBUSY``), and every directory
+   between the root and it is bind-mounted on itself as it is (writable): pinned, so that no
+   command can rename ``vendor/lib`` (or ``vendor``) away and put a repository of its own,
+   hooks and all, where the user's was;
 4. ``$CODEX_HOME``'s secrets, in every sandboxed mode: an empty read-only tmpfs (mode 000) on
    each secret directory, ``/dev/null`` on a ``nodev`` mount on each secret file (opening it
    fails with ``EACCES``);
@@ -54,6 +57,7 @@ class MountPlan:
 
     writable: tuple[bytes, ...]  # real paths, bind-mounted writable
     read_only: tuple[bytes, ...]  # protected paths under writable roots
+    pinned: tuple[bytes, ...]  # directories between a root and a protected path, parents first
     hidden_dirs: tuple[bytes, ...]  # CODEX_HOME's secret directories
     hidden_files: tuple[bytes, ...]  # CODEX_HOME's secret files
     secret_ids: tuple[tuple[int, ...], ...]  # identity of each secret, for the key
@@ -83,11 +87,12 @@ def plan(
 ) -> MountPlan:
     """The mounts for a command now: protected paths as they exist at this moment."""
     read_only: tuple[bytes, ...] = ()
+    pinned: tuple[bytes, ...] = ()
     ids: tuple[tuple[int, ...], ...] = ()
     skipped = None
     if writable_roots:
         found = protected.tracker().find(_deepest_first(writable_roots))
-        read_only = _read_only(found.paths, codex_home, writable_roots)
+        read_only, pinned = _read_only(found.paths, codex_home, writable_roots)
         ids = found.idents
         if codex_home:
             ids += (protected.identity(codex_home),)
@@ -96,6 +101,7 @@ def plan(
     return MountPlan(
         writable=tuple(os.fsencode(r) for r in writable_roots),
         read_only=read_only,
+        pinned=pinned,
         hidden_dirs=tuple(os.fsencode(s.path) for s in secrets if s.is_dir),
         hidden_files=tuple(os.fsencode(s.path) for s in secrets if not s.is_dir),
         secret_ids=tuple(s.ident for s in secrets),
@@ -118,10 +124,22 @@ def _deepest_first(roots: tuple[str, ...]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=64)
 def _read_only(
     found: tuple[str, ...], codex_home: str | None, roots: tuple[str, ...]
-) -> tuple[bytes, ...]:
-    """The protected paths plus CODEX_HOME, inside the roots (the same for most commands)."""
-    paths = [*found, os.path.realpath(codex_home)] if codex_home else found
-    return tuple(os.fsencode(p) for p in protected.minimal(paths, roots))
+) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """The protected paths plus CODEX_HOME inside the roots, and the directories to pin
+    between them and their root (the same for most commands: memoised)."""
+    paths = protected.minimal(
+        [*found, os.path.realpath(codex_home)] if codex_home else found, roots
+    )
+    pinned: set[str] = set()
+    for path in paths:
+        inside = (r for r in roots if path.startswith(r.rstrip("/") + "/"))
+        root = max(inside, key=len, default=path)  # a root that is itself protected: none
+        parent = path.rsplit("/", 1)[0]  # real absolute paths
+        while len(parent) > len(root.rstrip("/")) and parent not in pinned:
+            pinned.add(parent)
+            parent = parent.rsplit("/", 1)[0]
+    encode = os.fsencode
+    return tuple(map(encode, paths)), tuple(map(encode, sorted(pinned)))
 
 
 _RDONLY = sys_.mount_attr(sys_.MOUNT_ATTR_RDONLY, 0)
@@ -165,6 +183,9 @@ def apply(p: MountPlan) -> tuple[str, ...]:
         # a root on a locked read-only mount stays read-only: the safe direction
         with contextlib.suppress(OSError):
             sys_.mount_setattr(root, _WRITABLE, sys_.AT_RECURSIVE)
+    for path in p.pinned:  # sorted: parents first
+        with contextlib.suppress(FileNotFoundError):
+            sys_.mount(path, path, sys_.MS_BIND | sys_.MS_REC)
     for path in p.read_only:
         with contextlib.suppress(FileNotFoundError):  # gone since it was found: nothing to do
             sys_.mount(path, path, sys_.MS_BIND | sys_.MS_REC)
