@@ -7,11 +7,13 @@ it (``namespaces.apply``) and then ``exec``s a shell that waits on stdin; we ope
 ``/proc/PID/ns/mnt`` (and ``ns/user`` when not root), which keeps the namespace alive after
 the helper is gone, and each command's child only calls ``setns`` and ``chdir``.
 
-The cache key is the plan (roots, protected paths, CODEX_HOME's secrets with their inodes,
-/dev/shm, devpts) plus each root's device and inode: a workspace removed and made again gets
-a new namespace, as does a repository that appeared since. Commands of a session share the
-private ``/dev/shm`` and devpts. The cache keeps the ``CACHE_SIZE`` namespaces used last; an
-evicted one is released (its fds closed) once no prepared command refers to it any more.
+The cache key is the plan (roots, protected paths and CODEX_HOME's secrets with their
+identities, /dev/shm, devpts) plus each root's device and inode: a workspace removed and made
+again gets a new namespace, as does a repository that appeared, went or was replaced since
+(the next command pays one build, ~5-8 ms on an idle 2-core machine, 10-30 ms on a busy
+one). Commands of a session share the private ``/dev/shm`` and devpts. The cache keeps the
+``CACHE_SIZE`` namespaces used last; an evicted one is released (its fds closed) once no
+prepared command refers to it any more.
 
 The helper reports on stderr: one ``missing ...`` line per optional protection it could not
 mount, then ``ok``; anything else is the reason the sandbox could not be built.
