@@ -44,6 +44,7 @@ def test_what_counts_as_protected(tmp_path: Path) -> None:
     (ws / "docs" / "nested").mkdir()
     _git_init(ws / "docs" / "nested" / "x")  # inside a found repository: not searched
     (ws / "sub" / ".codex").mkdir(parents=True)
+    (ws / "sub" / ".agents").mkdir()
     (ws / "plain" / "deep").mkdir(parents=True)
     t = Tracker()
     assert _find(t, ws) == tuple(
@@ -52,6 +53,7 @@ def test_what_counts_as_protected(tmp_path: Path) -> None:
             [
                 ws / ".git",
                 ws / "docs",
+                ws / "sub" / ".agents",
                 ws / "sub" / ".codex",
                 ws / "vendor" / "lib" / ".git",
                 ws / "vendor" / "lib" / "inner" / ".git",

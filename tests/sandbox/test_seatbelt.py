@@ -29,7 +29,7 @@ def test_workspace_write_profile_keeps_git_read_only() -> None:
     assert (
         '(require-all (subpath (param "WRITABLE_ROOT_0"))'
         ' (require-not (subpath (param "WRITABLE_ROOT_0_GIT")))'
-        ' (require-not (regex #"/\\.(git|codex)(/|$)")))'
+        ' (require-not (regex #"/\\.(git|codex|agents)(/|$)")))'
     ) in text
     assert "(allow network-outbound)" in text
     assert "/w/repo" not in text  # paths travel as parameters, never as profile text
@@ -84,7 +84,7 @@ def test_protected_paths_and_secrets_in_the_profile() -> None:
     assert (
         '(require-all (subpath (param "WRITABLE_ROOT_0"))'
         ' (require-not (subpath (param "WRITABLE_ROOT_0_GIT")))'
-        ' (require-not (regex #"/\\.(git|codex)(/|$)"))'
+        ' (require-not (regex #"/\\.(git|codex|agents)(/|$)"))'
         ' (require-not (subpath (param "PROTECTED_0")))'
         ' (require-not (subpath (param "PROTECTED_1"))))'
     ) in text
@@ -125,8 +125,8 @@ def test_the_component_pattern() -> None:
     """What the Seatbelt regular expression matches (same syntax as Python's here)."""
     import re
 
-    pattern = re.compile(r"/\.(git|codex)(/|$)")
-    for path in ("/w/.git", "/w/vendor/lib/.git/config", "/w/.codex", "/w/a/.codex/x"):
+    pattern = re.compile(r"/\.(git|codex|agents)(/|$)")
+    for path in ("/w/.git", "/w/vendor/lib/.git/config", "/w/.codex", "/w/a/.agents/x"):
         assert pattern.search(path), path
     for path in ("/w/.github/x", "/w/a.git/x", "/w/.gitignore", "/w/.codexrc"):
         assert not pattern.search(path), path

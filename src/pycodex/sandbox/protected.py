@@ -8,7 +8,7 @@ when a command starts:
   directory's ``commondir``, ``.git`` symlinks (their target);
 - every directory git itself would take as a repository: ``HEAD``, ``objects/`` and ``refs/``
   side by side (a bare repository, or a committed directory laid out as one);
-- every ``.codex`` directory (project configuration).
+- every ``.codex`` and ``.agents`` directory (project configuration).
 
 A found repository is not searched further (its insides are protected with it).
 
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pycodex.sandbox._inotify import Inotify
 
 GIT = ".git"
-CODEX_DIR = ".codex"
+CONFIG_DIRS = (".codex", ".agents")  # project configuration (current Codex keeps both read-only)
 MAX_DIRS = 50_000
 FALLBACK_MAX_DIRS = 500  # without inotify: a stat of each per command (~3 ms here)
 WATCH_LIMIT = "inotify watch limit, fs.inotify.max_user_watches"
@@ -146,8 +146,8 @@ def _git_entry(path: str) -> list[str]:
     return out
 
 
-_SPECIAL = frozenset((GIT, CODEX_DIR, "HEAD", "objects", "refs"))
-_NOT_SEARCHED = frozenset((GIT, CODEX_DIR))
+_SPECIAL = frozenset((GIT, *CONFIG_DIRS, "HEAD", "objects", "refs"))
+_NOT_SEARCHED = frozenset((GIT, *CONFIG_DIRS))
 
 
 def _is_repository(special: dict[str, os.DirEntry[str]]) -> bool:
@@ -185,8 +185,9 @@ def scan(path: str, *, mtime: bool = True) -> tuple[tuple[str, ...], tuple[str, 
     with contextlib.suppress(OSError):
         if GIT in special:
             protected += _git_entry(special[GIT].path)
-        if CODEX_DIR in special and special[CODEX_DIR].is_dir():
-            protected.append(os.path.realpath(special[CODEX_DIR].path))
+        for name in CONFIG_DIRS:
+            if name in special and special[name].is_dir():
+                protected.append(os.path.realpath(special[name].path))
     return tuple(sorted(subdirs)), tuple(protected), when
 
 

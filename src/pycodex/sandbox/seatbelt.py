@@ -1,18 +1,20 @@
 """The macOS sandbox: a Seatbelt profile run through ``/usr/bin/sandbox-exec``.
 
 Same semantics as Linux: deny by default; read anything but CODEX_HOME's secrets; write
-only under the writable roots, never under a ``.git`` or ``.codex`` path component nor
-under CODEX_HOME; network only when the policy allows it; signals and process inspection
-only within the sandbox. Paths go in as ``-D`` parameters, not spliced into the profile
-text, so no path can change the profile's meaning. Exclusions are ``require-not`` clauses
-inside the ``allow`` rules, so nothing depends on the order in which Seatbelt weighs rules.
+only under the writable roots, never under a ``.git``, ``.codex`` or ``.agents`` path
+component nor under CODEX_HOME; network only when the policy allows it; signals and
+process inspection only within the sandbox. Paths go in as ``-D`` parameters, not spliced
+into the profile text, so no path can change the profile's meaning. Exclusions are
+``require-not`` clauses inside the ``allow`` rules, so nothing depends on the order in
+which Seatbelt weighs rules.
 
 Where Linux protects the repositories that exist when a command starts (``protected``, kept
-current with inotify), Seatbelt matches every ``.git``/``.codex`` component with one
-regular expression: no search, no per-command cost (macOS has no inotify, and ``stat``-ing
-every directory per command would cost milliseconds), and stricter (a repository the
-command makes is read-only too). Not covered on macOS: bare-repository layouts not named
-``.git`` and the ``gitdir:`` targets of ``.git`` files (those are found on Linux only).
+current with inotify), Seatbelt matches every such component with one regular expression:
+no search, no per-command cost (macOS has no inotify, and ``stat``-ing every directory per
+command would cost milliseconds), and stricter (a repository the command makes is
+read-only too, so no repository can be swapped in either). Not covered on macOS:
+bare-repository layouts not named ``.git`` and the ``gitdir:`` targets of ``.git`` files
+(those are found on Linux only).
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ _NO_NETWORK = """
 """
 
 
-# a path with a .git or .codex component (inside or below it)
-PROTECTED_COMPONENTS = r'(require-not (regex #"/\.(git|codex)(/|$)"))'
+# a path with a .git, .codex or .agents component (inside or below it)
+PROTECTED_COMPONENTS = r'(require-not (regex #"/\.(git|codex|agents)(/|$)"))'
 
 
 def _root_clause(i: int, protected: int) -> str:
