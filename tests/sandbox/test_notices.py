@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,18 @@ from pycodex.sandbox import mountns, namespaces, notices
 from pycodex.sandbox.policy import FULL_ACCESS, SandboxPolicy
 from tests.sandbox.sandboxed import require_sandbox
 
-pytestmark = pytest.mark.usefixtures("sandbox_available")
+pytestmark = pytest.mark.usefixtures("sandbox_available", "notices_restored")
+
+
+@pytest.fixture
+def notices_restored() -> Iterator[None]:
+    """The record is per process: lines these tests force must not reach the sessions of
+    later tests in the same worker (they would see unexpected background events)."""
+    before = dict(notices._recorded)
+    yield
+    with notices._lock:
+        notices._recorded.clear()
+        notices._recorded.update(before)
 
 
 @pytest.fixture

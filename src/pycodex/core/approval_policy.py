@@ -50,8 +50,9 @@ Decisions made here (vs v0.20)
 ------------------------------
 - Known-safe commands run without asking but *inside* the sandbox (v0.20: unsandboxed): the
   shell tool runs them under its read-only form, also under danger-full-access with
-  untrusted (``core/tools/shell.py``), and their failures are not offered a retry unless the output shows a permission error: ``grep``
-  exiting 1 is an answer, not a sandbox denial.
+  untrusted (``core/tools/shell.py``), and their failures are not offered a retry unless
+  the output shows a permission error: ``grep`` exiting 1 is an answer, not a sandbox
+  denial.
 - A command the user approved (once or for the session) runs outside the sandbox: approval
   implies trust (the seed's rule, as in v0.20).
 - ``with_escalated_permissions`` asks under on-request and untrusted, even for known-safe
