@@ -1,6 +1,6 @@
 """`codex exec` against the scripted model server: start-up, per-turn overhead, RSS, growth.
 
-Usage: ``python bench/exec_bench.py [--runs N] [--turns T] [--json]``
+Usage: ``python bench/exec_bench.py [--runs N] [--turns T] [--sandbox MODE] [--json]``
 
 The server runs in this process (a thread); each `codex exec` is a real subprocess with its
 own ``CODEX_HOME`` pointing provider ``mock`` at the server, in a fresh git repository.
@@ -13,6 +13,12 @@ own ``CODEX_HOME`` pointing provider ``mock`` at the server, in a fresh git repo
 - **peak RSS**: of `codex exec` over the T turns, measured by GNU ``time -f %M`` (exact;
   ``wait4`` from this bigger process would be inflated, see ``bench/startup.py``).
 - **request growth**: median increase of the request body size from one turn to the next.
+
+``--sandbox MODE`` passes ``-s MODE`` (default: the config's default, read-only);
+``--command "printf hi"`` runs another command each turn. ``echo`` is known-safe, so it runs
+read-only whatever the mode; a command that is not (``printf``) runs under
+``workspace-write`` and its first run pays the search of the writable roots (the workspace,
+``$TMPDIR`` and ``/tmp``) for repositories to protect.
 
 Targets (issue 3): first request <= 150 ms, per-turn overhead <= 15 ms, peak RSS <= 60 MiB.
 """
@@ -52,6 +58,8 @@ class Numbers:
 
 
 _OTHER: list[str] = []  # --codex: another CLI to measure the same way (e.g. the real Codex)
+_SANDBOX: list[str] = []  # --sandbox MODE: ["-s", MODE]
+_COMMAND: list[str] = ["echo", "hi"]  # --command: what each turn runs (echo is known-safe)
 
 
 def _codex() -> list[str]:
@@ -88,7 +96,8 @@ def _setup(root: Path, base_url: str) -> tuple[Path, dict[str, str]]:
 
 def _exec_flags() -> list[str]:
     # --ephemeral is ours (and newer Codex's); v0.20 does not know it.
-    return ["exec", "--json"] if _OTHER else ["exec", "--json", "--ephemeral"]
+    flags = ["exec", "--json"] if _OTHER else ["exec", "--json", "--ephemeral"]
+    return [*flags, *_SANDBOX]
 
 
 def first_request_ms() -> float:
@@ -106,7 +115,7 @@ def first_request_ms() -> float:
 def turns_run(turns: int) -> tuple[float, float, float]:
     """(per-turn overhead ms, peak RSS MiB, median request growth bytes)."""
     script = [
-        Turn(tool_calls=[ToolCall("shell", {"command": ["echo", "hi"]})]) for _ in range(turns)
+        Turn(tool_calls=[ToolCall("shell", {"command": list(_COMMAND)})]) for _ in range(turns)
     ]
     script.append(Turn(text="done"))
     with ScriptedModelServer(script) as server, tempfile.TemporaryDirectory() as tmp:
@@ -156,7 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--codex", metavar="CMD", help="measure another CLI binary instead")
+    parser.add_argument("--sandbox", metavar="MODE", help="pass -s MODE to codex exec")
+    parser.add_argument(
+        "--command", metavar="ARGV", help="each turn's command, split on spaces (echo hi)"
+    )
     args = parser.parse_args(argv)
+    if args.command:
+        _COMMAND[:] = args.command.split()
+    if args.sandbox:
+        _SANDBOX[:] = ["-s", args.sandbox]
     if args.codex:
         _OTHER[:] = [args.codex]
     numbers = measure(args.runs, args.turns)

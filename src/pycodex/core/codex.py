@@ -61,6 +61,7 @@ from pycodex.protocol.ops import (
     Submission,
     UserInput,
 )
+from pycodex.sandbox.launch import prewarm
 from pycodex.sandbox.policy import policy_from_config
 from pycodex.storage.rollout import RolloutWriter, SavedSession, read_rollout
 
@@ -165,6 +166,8 @@ class Codex:
         self._tool_env = create_env(
             config.shell_environment_policy, env, secret_names=config_secret_names(config)
         )
+        # The first sandboxed command should not wait for the search of the writable roots.
+        prewarm(policy_from_config(config), cwd=config.cwd, env=self._tool_env)
         self._task: asyncio.Task[None] | None = None
         self._turn: TurnContext | None = None
         self._task_sub_id: str | None = None

@@ -8,9 +8,11 @@ machine that cannot enforce it raises ``SandboxError`` instead of running unconf
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +71,27 @@ def prepare_launch(
         unix_sockets=policy.unix_sockets,
     )
     return Launch(tuple(argv), env, preexec, policy.mode)
+
+
+def prewarm(
+    policy: SandboxPolicy, *, cwd: Path, env: Mapping[str, str]
+) -> threading.Thread | None:
+    """Prepare, on a background thread, what the first command under ``policy`` would
+    otherwise wait for: the support probe, the search of the writable roots for paths to
+    protect (the first walk of a crowded ``/tmp`` takes hundreds of ms) and the mount
+    namespace. Call it when a session starts; the first command then finds it all cached
+    (or waits on the same locks for what is still running). Failures are left for that
+    command to report. Returns the thread (None: nothing to prepare)."""
+    if policy.mode is SandboxMode.DANGER_FULL_ACCESS or sys.platform != "linux":
+        return None
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            prepare_launch(policy, ("true",), cwd=cwd, env=env)
+
+    thread = threading.Thread(target=work, name="pycodex-sandbox-prewarm", daemon=True)
+    thread.start()
+    return thread
 
 
 def exit_status(returncode: int) -> int:
