@@ -23,7 +23,9 @@ nested repository in every 1,000th): the first discovery (walk + inotify watches
 per-command revalidation when nothing changed and after one new directory, the same with
 the mtime fallback (no inotify), and the spawn overhead with that repository as workspace.
 
-Target (issue 5): <= 10 ms per mode. Codex v0.20 pays ~58 ms per sandboxed command.
+Target (issue 5): <= 10 ms per mode. Codex v0.20 re-executes itself per sandboxed
+command; a whole `codex exec` turn of it with a sandboxed ``printf`` took about 9 ms on the
+machine of the issue-12 measurements (bench/README.md).
 Target (issue 12): the protections add at most 2 ms per sandboxed command.
 """
 
