@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from pycodex.sandbox.spawn import run_command
 
 CODEX = str(Path(sys.executable).with_name("codex"))
 PY = sys.executable
+NOBODY = 65534  # an ordinary user, for the sandbox's user-namespace path
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def require_sandbox() -> None:
@@ -181,3 +184,60 @@ def outside_process(secret: str = "") -> Iterator[subprocess.Popen[bytes]]:
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def python_for_nobody() -> str:
+    """A Python that user 65534 can run with this checkout's sources importable; skips (and
+    says why) when the tests do not run as root or that user cannot reach either."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another user")
+    for candidate in (sys.executable, shutil.which("python3") or "", "/usr/bin/python3"):
+        if not candidate:
+            continue
+        try:
+            probe = subprocess.run(
+                [candidate, "-c", "import sys; assert sys.version_info >= (3, 11)"],
+                user=NOBODY,
+                group=NOBODY,
+                extra_groups=[],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        except OSError:  # not executable by that user (a Python under /root)
+            continue
+        if probe.returncode == 0:
+            break
+    else:
+        pytest.skip("no Python >= 3.11 that user 65534 can run")
+    readable = subprocess.run(
+        [candidate, "-c", f"import os; os.listdir({SRC!r})"],
+        user=NOBODY,
+        group=NOBODY,
+        extra_groups=[],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    if readable.returncode != 0:
+        pytest.skip("the source tree is not readable by user 65534 (a private checkout)")
+    return candidate
+
+
+def run_as_nobody(
+    python: str, script: str, args: Sequence[str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """``python -c script *args`` as user 65534, with this checkout's sources importable."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": SRC, "HOME": str(cwd)}
+    return subprocess.run(
+        [python, "-c", script, *args],
+        user=NOBODY,
+        group=NOBODY,
+        extra_groups=[],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -16,7 +16,14 @@ import pytest
 
 from pycodex.protocol.policy import SandboxMode
 from pycodex.sandbox.policy import SandboxPolicy
-from tests.sandbox.sandboxed import policy, require_sandbox, sh
+from tests.sandbox.sandboxed import (
+    NOBODY,
+    policy,
+    python_for_nobody,
+    require_sandbox,
+    run_as_nobody,
+    sh,
+)
 
 WW = SandboxMode.WORKSPACE_WRITE
 RO = SandboxMode.READ_ONLY
@@ -204,13 +211,7 @@ def test_a_secret_replaced_on_the_host_stays_hidden(tmp_path: Path) -> None:
 
 def test_secrets_stay_hidden_as_another_user(tmp_path: Path) -> None:
     """The user-namespace path (not root) mounts the same over-mounts."""
-    from tests.sandbox.test_non_root import NOBODY, SRC, _python_for_nobody
-
-    if os.geteuid() != 0:
-        pytest.skip("needs root to become another user")
-    python = _python_for_nobody()
-    if python is None:
-        pytest.skip("no Python >= 3.11 that user 65534 can run")
+    python = python_for_nobody()
     import shutil
     import tempfile
 
@@ -235,19 +236,7 @@ def test_secrets_stay_hidden_as_another_user(tmp_path: Path) -> None:
             "sys.exit(run_foreground(prepare_launch(pol, cmd, cwd=ws, env=os.environ), cwd=ws))\n"
         )
         attack = READ_ALL.format(h=home, ws=ws) + "; echo x >> vendor/lib/.git/config; echo end"
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": SRC}
-        r = subprocess.run(
-            [python, "-c", script, str(ws), str(home), attack],
-            user=NOBODY,
-            group=NOBODY,
-            extra_groups=[],
-            env=env,
-            cwd=ws,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        r = run_as_nobody(python, script, [str(ws), str(home), attack], ws)
         assert r.stdout.endswith("end\n"), r.stderr
         assert "SECRET" not in r.stdout + r.stderr
         assert EROFS in r.stderr

@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import stat
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -24,8 +23,15 @@ import pytest
 
 from pycodex.protocol.policy import SandboxMode
 from tests.sandbox.conftest import Tree
+from tests.sandbox.sandboxed import (
+    NOBODY,
+    py,
+    python_for_nobody,
+    require_sandbox,
+    run_as_nobody,
+    sh,
+)
 from tests.sandbox.sandboxed import policy as make_policy
-from tests.sandbox.sandboxed import py, require_sandbox, sh
 
 WW = SandboxMode.WORKSPACE_WRITE
 SETID = stat.S_ISUID | stat.S_ISGID
@@ -269,32 +275,14 @@ sys.exit(run_foreground(launch, cwd=ws))
 
 def test_other_user_cannot_leave_setid_file(tmp_path: Path) -> None:
     """Run by an ordinary user (65534), whose setuid copy would make anyone that user."""
-    from tests.sandbox.test_non_root import NOBODY, SRC, _python_for_nobody
-
-    if os.geteuid() != 0:
-        pytest.skip("needs root to become another user")
-    python = _python_for_nobody()
-    if python is None:
-        pytest.skip("no Python >= 3.11 that user 65534 can run")
+    python = python_for_nobody()
     shared = Path(tempfile.mkdtemp(prefix="pycodex-setid-"))
     try:
         shared.chmod(0o755)
         ws = shared / "ws"
         ws.mkdir()
         os.chown(ws, NOBODY, NOBODY)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": SRC}
-        r = subprocess.run(
-            [python, "-c", _AS_USER, str(ws)],
-            user=NOBODY,
-            group=NOBODY,
-            extra_groups=[],
-            env=env,
-            cwd=ws,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        r = run_as_nobody(python, _AS_USER, [str(ws)], ws)
         assert r.stdout.split() == ["a", "b"], r.stderr  # c: refused at creation
         assert {p.stat().st_uid for p in ws.iterdir()} == {NOBODY}
         assert setid_entries(ws) == [], r.stderr

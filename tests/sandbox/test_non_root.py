@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.sandbox.sandboxed import require_sandbox
-
-NOBODY = 65534
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+from tests.sandbox.sandboxed import NOBODY, python_for_nobody, require_sandbox, run_as_nobody
 
 _SCRIPT = """
 import os, sys
@@ -37,27 +32,6 @@ sys.exit(run_foreground(launch, cwd=ws))
 """
 
 
-def _python_for_nobody() -> str | None:
-    for candidate in (sys.executable, shutil.which("python3") or "", "/usr/bin/python3"):
-        if not candidate:
-            continue
-        try:
-            probe = subprocess.run(
-                [candidate, "-c", "import sys; assert sys.version_info >= (3, 11)"],
-                user=NOBODY,
-                group=NOBODY,
-                extra_groups=[],
-                capture_output=True,
-                timeout=30,
-                check=False,
-            )
-        except OSError:  # not executable by that user (a Python under /root)
-            continue
-        if probe.returncode == 0:
-            return candidate
-    return None
-
-
 @pytest.fixture
 def shared_tmp() -> Iterator[Path]:
     """A directory user 65534 can reach (pytest's tmp_path is private to root)."""
@@ -71,34 +45,13 @@ def shared_tmp() -> Iterator[Path]:
 
 def test_user_namespace_sandbox_as_nobody(shared_tmp: Path) -> None:
     require_sandbox()
-    if os.geteuid() != 0:
-        pytest.skip("needs root to become another user")
-    python = _python_for_nobody()
-    if python is None:
-        pytest.skip("no Python >= 3.11 that user 65534 can run")
-    probe = subprocess.run(
-        [python, "-c", f"import os; os.listdir({SRC!r})"], user=NOBODY, timeout=30, check=False
-    )
-    if probe.returncode != 0:
-        pytest.skip("the source tree is not readable by user 65534")
+    python = python_for_nobody()
     ws, outside = shared_tmp / "ws", shared_tmp / "outside"
     (ws / ".git").mkdir(parents=True)
     outside.mkdir()
     for p in (ws, ws / ".git", outside):
         os.chown(p, NOBODY, NOBODY)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": SRC, "HOME": str(ws)}
-    r = subprocess.run(
-        [python, "-c", _SCRIPT, str(ws), str(outside)],
-        user=NOBODY,
-        group=NOBODY,
-        extra_groups=[],
-        env=env,
-        cwd=ws,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    r = run_as_nobody(python, _SCRIPT, [str(ws), str(outside)], ws)
     assert r.stdout.splitlines()[:3] == [
         str(NOBODY),
         "CapEff:\t0000000000000000",

@@ -26,12 +26,15 @@ from pycodex.sandbox.launch import prepare_launch
 from pycodex.sandbox.policy import SandboxPolicy
 from tests.sandbox.conftest import Tree
 from tests.sandbox.sandboxed import (
+    NOBODY,
     Listener,
     Result,
     listener,
     py,
+    python_for_nobody,
     require_sandbox,
     run,
+    run_as_nobody,
     unix_listener,
 )
 
@@ -354,13 +357,7 @@ sys.exit(run_foreground(prepare_launch(pol, argv, cwd=ws, env=os.environ), cwd=w
 def test_listed_as_another_user() -> None:
     """An ordinary user's sandbox lives in a user namespace it owns; the supervisor (that
     user too, outside) may still read the command's memory and take its socket."""
-    from tests.sandbox.test_non_root import NOBODY, SRC, _python_for_nobody
-
-    if os.geteuid() != 0:
-        pytest.skip("needs root to become another user")
-    python = _python_for_nobody()
-    if python is None:
-        pytest.skip("no Python >= 3.11 that user 65534 can run")
+    python = python_for_nobody()
     shared = Path(tempfile.mkdtemp(prefix="pyc-"))
     try:
         shared.chmod(0o755)
@@ -371,19 +368,7 @@ def test_listed_as_another_user() -> None:
         with unix_listener(str(ok)) as allowed, unix_listener(str(other)) as refused:
             ok.chmod(0o777)
             other.chmod(0o777)
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": SRC}
-            r = subprocess.run(
-                [python, "-c", _AS_USER, str(ws), str(ok), str(other), CONNECT],
-                user=NOBODY,
-                group=NOBODY,
-                extra_groups=[],
-                env=env,
-                cwd=ws,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
+            r = run_as_nobody(python, _AS_USER, [str(ws), str(ok), str(other), CONNECT], ws)
             assert r.stdout.split() == ["connected", "EPERM"], r.stderr
             assert got_hello(allowed)
             assert not refused.reached()
