@@ -177,6 +177,9 @@ def test_an_approval_names_the_real_path_outside_and_says_so(
     (reason,) = _reasons(asked)
     assert "outside the writable roots" in reason
     assert str(outside / "x.txt") in reason  # the real path, not only repo/link/x.txt
+    # a person using a generic MCP client reads only the message: it says so too
+    assert f"{outside / 'x.txt'}" in asked[0]["message"]
+    assert "outside the writable roots" in asked[0]["message"]
     assert not (outside / "x.txt").exists()
 
 

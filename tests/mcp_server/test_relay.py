@@ -114,7 +114,7 @@ def test_exec_approval_is_an_elicitation_with_codex_fields_and_its_answer_an_op(
     assert not result.is_error
     assert peer.requests == [
         {
-            "message": "Allow Codex to run `touch 'a b.txt'` in `/work`?",
+            "message": "Allow Codex to run `touch 'a b.txt'` in `/work`? (needs a file)",
             "requestedSchema": peer.requests[0]["requestedSchema"],
             "codex_elicitation": "exec-approval",
             "codex_mcp_tool_call_id": "7",

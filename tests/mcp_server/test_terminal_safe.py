@@ -69,7 +69,9 @@ def test_events_questions_and_chunks_carry_no_controls() -> None:
     end = next(n["msg"] for n in peer.notifications if n["msg"]["type"] == "exec_command_end")
     assert end["stdout"] == end["aggregated_output"] == f"out {SHOWN}é done\n"
     exec_q, patch_q = peer.requests
-    assert exec_q["message"] == "Allow Codex to run `echo '␛]52;c;SGVsbG8=␇␛]0;pwned␇\n'` in `/w`?"
+    assert exec_q["message"] == (
+        f"Allow Codex to run `echo '␛]52;c;SGVsbG8=␇␛]0;pwned␇\n'` in `/w`? (why {SHOWN})"
+    )
     assert exec_q["codex_command"] == ["echo", SHOWN] and exec_q["codex_call_id"] == "call␛1"
     assert patch_q["codex_changes"] == {f"f{SHOWN}": {"add": {"content": SHOWN}}}
     # the answers reached core under the real ids

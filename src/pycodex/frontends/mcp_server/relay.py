@@ -139,6 +139,9 @@ def elicitation_params(request_id: RequestId, event: Event) -> dict[str, Any] | 
         return None
     if msg.reason is not None:
         params["codex_reason"] = msg.reason
+        # A person using a generic client reads only ``message``: a request that leaves the
+        # writable roots (or retries outside the sandbox) must say so there too.
+        params["message"] += f" ({msg.reason})"
     return sanitize_tree(params)
 
 
