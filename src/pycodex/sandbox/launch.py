@@ -73,9 +73,7 @@ def prepare_launch(
     return Launch(tuple(argv), env, preexec, policy.mode)
 
 
-def prewarm(
-    policy: SandboxPolicy, *, cwd: Path, env: Mapping[str, str]
-) -> threading.Thread | None:
+def prewarm(policy: SandboxPolicy, *, cwd: Path, env: Mapping[str, str]) -> threading.Thread | None:
     """Prepare, on a background thread, what the first command under ``policy`` would
     otherwise wait for: the support probe, the search of the writable roots for paths to
     protect (the first walk of a crowded ``/tmp`` takes hundreds of ms) and the mount
