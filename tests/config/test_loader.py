@@ -202,17 +202,15 @@ def test_missing_file_gives_defaults(tmp_path: Path) -> None:
 def test_unknown_keys_warn_once_with_the_nearest_key(tmp_path: Path) -> None:
     loaded = load(
         tmp_path,
-        'model = "o3"\n\n\nmodle = "x"\n[sandbox_workspace_write]\nnetwork = true\n'
-        '[profiles.p]\nsandbox = "read-only"\n[mcpServers.x]\ncommand = "y"\n',
+        'model = "o3"\n\n\nmodle = "x"\n'
+        '[profiles.p]\nsandbox_mod = "read-only"\n[mcpServers.x]\ncommand = "y"\n',
         overrides=flags("modle=again", "zzzqqq=1"),
     )
     assert loaded.warnings == (
         "config.toml:4: unknown key `modle` ignored (did you mean `model`?)",
-        "config.toml:6: unknown key `sandbox_workspace_write.network` ignored"
-        " (did you mean `sandbox_workspace_write.network_access`?)",
-        "config.toml:8: unknown key `profiles.p.sandbox` ignored"
+        "config.toml:6: unknown key `profiles.p.sandbox_mod` ignored"
         " (did you mean `profiles.p.sandbox_mode`?)",
-        "config.toml:9: unknown key `mcpServers` ignored (did you mean `mcp_servers`?)",
+        "config.toml:7: unknown key `mcpServers` ignored (did you mean `mcp_servers`?)",
         "-c zzzqqq=1: unknown key `zzzqqq` ignored",
     )
     assert loaded.config.model == "o3"

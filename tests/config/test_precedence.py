@@ -224,15 +224,25 @@ def test_cd_flag_sets_the_session_cwd(tmp_path: Path) -> None:
         ('profile = "p"\n[profiles.p]\napproval_policy = "x"\n', None, "config.toml:3"),
     ],
 )
-def test_a_bad_value_hidden_by_a_stronger_layer_is_still_an_error(
+def test_a_bad_value_hidden_by_a_stronger_layer_is_a_warning(
     tmp_path: Path, text: str | None, override: str | None, where: str
 ) -> None:
-    """`codex exec` forces approval `never`; a bad configured value must not pass silently."""
+    """`codex exec` forces approval `never`: a bad configured value has no effect, so it is
+    reported as a warning (issue 13, finding 1), never passed silently."""
     forced = flags(
         *([override] if override else []),
         approval_policy=AskForApproval.ON_REQUEST,
         forced_approval_policy=AskForApproval.NEVER,
     )
+    loaded = load(tmp_path, text, overrides=forced)
+    assert loaded.config.approval_policy is AskForApproval.NEVER
+    (warning,) = loaded.warnings
+    assert warning.startswith(where)
+    assert "expected one of untrusted" in warning
+    assert warning.endswith("overridden by forced by this command, so ignored")
+
+
+def test_a_bad_value_that_takes_effect_is_still_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="expected one of untrusted") as err:
-        load(tmp_path, text, overrides=forced)
-    assert str(err.value).startswith(where)
+        load(tmp_path, 'approval_policy = "sometimes"\n')
+    assert str(err.value).startswith("config.toml:1: `approval_policy`: invalid value")

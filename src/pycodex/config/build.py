@@ -8,8 +8,9 @@ that span keys: the selected provider must exist and have a ``base_url``, an MCP
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pycodex.config.keys import ROOT, Fail, Leaf, MapOf, Table, describe
 from pycodex.config.layers import Origin
@@ -33,6 +34,7 @@ from pycodex.protocol.policy import (
 )
 
 DEFAULT = "default"
+_E = TypeVar("_E", bound=StrEnum)
 # Settings copied to Config as they are (after the type check).
 _PLAIN = (
     "disable_response_storage",
@@ -109,11 +111,11 @@ def build_config(
         shell_environment_policy=ShellEnvironmentPolicy(
             **checked.get("shell_environment_policy", {})
         ),
-        model_reasoning_effort=ReasoningEffort(
-            checked.get("model_reasoning_effort", ReasoningEffort.MEDIUM)
+        model_reasoning_effort=_known_or_str(
+            ReasoningEffort, checked.get("model_reasoning_effort", ReasoningEffort.MEDIUM)
         ),
-        model_reasoning_summary=ReasoningSummary(
-            checked.get("model_reasoning_summary", ReasoningSummary.AUTO)
+        model_reasoning_summary=_known_or_str(
+            ReasoningSummary, checked.get("model_reasoning_summary", ReasoningSummary.AUTO)
         ),
         experimental_instructions_file=instructions_file,
         base_instructions=base_instructions,
@@ -123,6 +125,14 @@ def build_config(
         experimental_resume=cwd / resume if resume is not None else None,
         **plain,
     )
+
+
+def _known_or_str(kind: type[_E], value: str) -> _E | str:
+    """The enum member for a known value; a newer value stays the string the user wrote."""
+    try:
+        return kind(value)
+    except ValueError:
+        return value
 
 
 def _mcp_servers(tables: Mapping[str, Any], fail: Fail) -> dict[str, McpServerConfig]:

@@ -4,17 +4,24 @@ The tree mirrors config.toml: the 29 top-level keys of Codex v0.20 (reference §
 ``model_auto_compact_token_limit``; the sub-tables; providers with every field of SPEC §2;
 MCP servers with stdio and HTTP fields. A profile may set any top-level setting (v0.20 only
 knew 8 and silently dropped ``sandbox_mode``). ``tui`` accepts any table.
+
+Forward compatibility (issue 13): a value of a non-security enum that pycodex does not know
+(``model_reasoning_effort = "xhigh"``) is an ``open_enum``: warned about and passed through as
+written, because the server decides. Keys of newer Codex versions (:data:`NEWER_CODEX_KEYS`)
+are dropped with a warning that says so; other unknown keys are dropped with a "did you mean"
+only when a known key is really close (:func:`suggest`). Security tables are ``strict``: an
+unknown key there is an error, since it may be a protection the user believes is on.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 from pycodex.config.schema import INSTRUCTIONS_PROFILES, TOOL_CHOICES
 from pycodex.config.toml_lines import KeyPath, dotted
@@ -29,7 +36,10 @@ from pycodex.protocol.policy import (
 
 @dataclass(frozen=True)
 class Leaf:
-    """A value: str, count (int >= 0), seconds (number > 0), bool, path, enum, list, map."""
+    """A value: str, count (int >= 0), seconds (number > 0), bool, path, enum, list, map.
+
+    ``open_enum``: ``choices`` are the known values; any other string is kept with a warning.
+    """
 
     kind: str
     choices: tuple[str, ...] = ()
@@ -39,6 +49,7 @@ class Leaf:
 class Table:
     fields: Mapping[str, Spec]
     open: bool = False  # any key allowed, values kept as they are (``tui``)
+    strict: bool = False  # an unknown key is an error, not a warning (security tables)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,11 @@ STR_MAP = Leaf("str_map")
 
 def enum(kind: type[StrEnum]) -> Leaf:
     return Leaf("enum", tuple(member.value for member in kind))
+
+
+def open_enum(kind: type[StrEnum]) -> Leaf:
+    """A non-security enum: newer values warn and pass through (the server decides)."""
+    return Leaf("open_enum", tuple(member.value for member in kind))
 
 
 FILE_OPENERS = ("vscode", "vscode-insiders", "windsurf", "cursor", "none")
@@ -105,8 +121,8 @@ SETTINGS: dict[str, Spec] = {
     "model_max_output_tokens": COUNT,
     "model_auto_compact_token_limit": COUNT,
     "model_instructions_profile": Leaf("enum", INSTRUCTIONS_PROFILES),
-    "model_reasoning_effort": enum(ReasoningEffort),
-    "model_reasoning_summary": enum(ReasoningSummary),
+    "model_reasoning_effort": open_enum(ReasoningEffort),
+    "model_reasoning_summary": open_enum(ReasoningSummary),
     "model_supports_reasoning_summaries": BOOL,
     "approval_policy": enum(AskForApproval),
     "sandbox_mode": enum(SandboxMode),
@@ -117,7 +133,8 @@ SETTINGS: dict[str, Spec] = {
             "exclude_tmpdir_env_var": BOOL,
             "exclude_slash_tmp": BOOL,
             "allow_unix_sockets": Leaf("unix_sockets"),
-        }
+        },
+        strict=True,
     ),
     "shell_environment_policy": Table(
         {
@@ -127,7 +144,8 @@ SETTINGS: dict[str, Spec] = {
             "set": STR_MAP,
             "include_only": STR_LIST,
             "experimental_use_profile": BOOL,
-        }
+        },
+        strict=True,
     ),
     "disable_response_storage": BOOL,
     "notify": STR_LIST,
@@ -136,7 +154,7 @@ SETTINGS: dict[str, Spec] = {
     "project_doc_max_bytes": COUNT,
     "max_tool_timeout_sec": SECONDS,
     "history": Table({"persistence": Leaf("enum", ("save-all", "none")), "max_bytes": COUNT}),
-    "file_opener": Leaf("enum", FILE_OPENERS),
+    "file_opener": Leaf("open_enum", FILE_OPENERS),
     "tui": Table({}, open=True),
     "hide_agent_reasoning": BOOL,
     "show_raw_agent_reasoning": BOOL,
@@ -152,10 +170,57 @@ SETTINGS: dict[str, Spec] = {
 ROOT = Table({**SETTINGS, "profile": STR, "profiles": MapOf(Table(SETTINGS))})
 
 
+# Settings (top level or in a profile) of Codex versions after v0.20 that pycodex does not
+# act on: they load with a "newer Codex key, ignored" warning instead of a suggestion.
+NEWER_CODEX_KEYS = frozenset(
+    {
+        "features",
+        "tools",
+        "notice",
+        "skills",
+        "otel",
+        "model_verbosity",
+        "model_reasoning_summary_format",
+        "review_model",
+        "preferred_auth_method",
+        "forced_login_method",
+        "forced_chatgpt_workspace_id",
+        "cli_auth_credentials_store",
+        "mcp_oauth_credentials_store",
+        "windows_wsl_setup_acknowledged",
+        "experimental_use_exec_command_tool",
+        "experimental_use_unified_exec_tool",
+        "experimental_use_rmcp_client",
+        "experimental_use_freeform_apply_patch",
+        "experimental_sandbox_command_assessment",
+        "use_experimental_streamable_shell_tool",
+        "use_experimental_reasoning_summary",
+        "use_experimental_unified_exec_tool",
+        "responses_originator_header_internal_override",
+        "check_for_update_on_startup",
+        "disable_paste_burst",
+        "web_search",
+        "personality",
+        "allow_login_shell",
+        "model_instructions_file",
+        "project_root_markers",
+        "tool_output_token_limit",
+    }
+)
+
+
 @dataclass(frozen=True)
 class UnknownKey:
     path: KeyPath
     suggestion: KeyPath | None
+    newer: bool = False  # a key of a newer Codex version
+    strict: bool = False  # in a security table: an error (see ``strict_key_error_hint``)
+    known: tuple[str, ...] = ()  # the keys of the table it is in
+
+
+STRICT_KEY_HINT = (
+    "an unknown key in this table may be a protection you believe is on; remove or correct it"
+)
 
 
 def drop_unknown(values: dict[str, Any], spec: Spec = ROOT) -> list[UnknownKey]:
@@ -163,6 +228,37 @@ def drop_unknown(values: dict[str, Any], spec: Spec = ROOT) -> list[UnknownKey]:
     found: list[UnknownKey] = []
     _drop(values, spec, (), found)
     return found
+
+
+def suggest(key: str, known: Iterable[str]) -> str | None:
+    """The known key closest to ``key``, only when it is a likely typo of it.
+
+    Close means an optimal-string-alignment (Damerau-Levenshtein) distance of at most one
+    edit per eight characters (at least one, at most three): ``approval_polcy`` ->
+    ``approval_policy``, but ``notice`` is not a typo of ``notify``.
+    """
+    bound = max(1, min(3, len(key) // 8))
+    best: tuple[int, str] | None = None
+    for candidate in sorted(known):
+        distance = edit_distance(key.lower(), candidate.lower())
+        if distance <= bound and (best is None or distance < best[0]):
+            best = (distance, candidate)
+    return best[1] if best is not None else None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and adjacent swaps turning ``a`` into ``b``."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[len(b)]
 
 
 def _drop(values: Any, spec: Spec, path: KeyPath, found: list[UnknownKey]) -> None:
@@ -175,37 +271,60 @@ def _drop(values: Any, spec: Spec, path: KeyPath, found: list[UnknownKey]) -> No
         for key in list(values):
             sub = spec.fields.get(key)
             if sub is None:
-                import difflib  # only when there is something to suggest
-
-                match = difflib.get_close_matches(key, list(spec.fields), n=1, cutoff=0.6)
-                found.append(UnknownKey((*path, key), (*path, match[0]) if match else None))
+                # settings tables (top level, a profile) are the ones that have model_provider
+                newer = key in NEWER_CODEX_KEYS and "model_provider" in spec.fields
+                match = None if newer else suggest(key, spec.fields)
+                found.append(
+                    UnknownKey(
+                        (*path, key),
+                        (*path, match) if match is not None else None,
+                        newer=newer,
+                        strict=spec.strict,
+                        known=tuple(spec.fields),
+                    )
+                )
                 del values[key]
             else:
                 _drop(values[key], sub, (*path, key), found)
 
 
 Fail = Callable[[KeyPath, str, str, str], NoReturn]  # (path, message, expected, found)
+Warn: TypeAlias = Callable[[KeyPath, str], None]  # (path, message)
 
 
-def check(value: Any, spec: Spec, path: KeyPath, fail: Fail) -> Any:
+def _ignore(path: KeyPath, message: str) -> None:
+    del path, message
+
+
+def check(value: Any, spec: Spec, path: KeyPath, fail: Fail, warn: Warn = _ignore) -> Any:
     """Validate ``value`` against ``spec``; return it normalised (enums, Paths, tuples)."""
     if isinstance(spec, Table | MapOf):
         if not isinstance(value, dict):
             fail(path, "wrong type", "a table", describe(value))
         if isinstance(spec, MapOf):
-            return {k: check(v, spec.item, (*path, k), fail) for k, v in value.items()}
+            return {k: check(v, spec.item, (*path, k), fail, warn) for k, v in value.items()}
         if spec.open:
             return dict(value)
         return {
-            k: check(v, spec.fields[k], (*path, k), fail)
+            k: check(v, spec.fields[k], (*path, k), fail, warn)
             for k, v in value.items()
             if k in spec.fields
         }
-    return _check_leaf(value, spec, path, fail)
+    return _check_leaf(value, spec, path, fail, warn)
 
 
-def _check_leaf(value: Any, spec: Leaf, path: KeyPath, fail: Fail) -> Any:
+def _check_leaf(value: Any, spec: Leaf, path: KeyPath, fail: Fail, warn: Warn) -> Any:
     kind = spec.kind
+    if kind == "open_enum":
+        if not isinstance(value, str):
+            fail(path, "wrong type", "a string", describe(value))
+        if value not in spec.choices:
+            warn(
+                path,
+                f"`{dotted(path)}` = {describe(value)} is not a value pycodex knows "
+                f"({', '.join(spec.choices)}); sent as written, the server decides",
+            )
+        return value
     if kind == "enum":
         if not isinstance(value, str) or value not in spec.choices:
             fail(path, "invalid value", "one of " + ", ".join(spec.choices), describe(value))
@@ -286,6 +405,8 @@ def describe(value: Any) -> str:
 
 
 def unknown_key_message(unknown: UnknownKey) -> str:
+    if unknown.newer:
+        return f"`{dotted(unknown.path)}` is a newer Codex key, ignored by pycodex"
     text = f"unknown key `{dotted(unknown.path)}` ignored"
     if unknown.suggestion is not None:
         text += f" (did you mean `{dotted(unknown.suggestion)}`?)"

@@ -21,7 +21,12 @@ Precedence, highest first (SPEC §2):
    ``OPENAI_BASE_URL``, ``CODEX_OSS_BASE_URL``, ``CODEX_OSS_PORT`` applied (``providers``).
 
 Tables merge key by key across layers; any other value replaces. Unknown keys are dropped with
-a warning (nearest known key suggested); everything else wrong is one ``ConfigError``.
+a warning (a known key suggested only when it is a likely typo; keys of newer Codex versions
+are named as such), except in the security tables ``sandbox_workspace_write`` and
+``shell_environment_policy``, where an unknown key is a ``ConfigError``. An unknown value of a
+non-security enum (``model_reasoning_effort = "xhigh"``) is a warning and is sent as written.
+A bad value that a stronger layer overrides is a warning (it has no effect); everything else
+wrong is one ``ConfigError``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pycodex.config.build import DEFAULT, build_config, effective_origins
-from pycodex.config.keys import ROOT, check, describe, drop_unknown, unknown_key_message
+from pycodex.config.keys import (
+    ROOT,
+    STRICT_KEY_HINT,
+    check,
+    describe,
+    drop_unknown,
+    unknown_key_message,
+)
 from pycodex.config.layers import (
     Layer,
     Origin,
@@ -91,10 +103,15 @@ def load_config(
     )
 
     # Every source is checked on its own first, so a bad value is reported even where a
-    # stronger layer hides it (`exec -c approval_policy=bogus` must not pass silently).
+    # stronger layer hides it (`exec -c approval_policy=bogus` must not pass silently): as an
+    # error where it takes effect, as a warning where a stronger layer overrides it.
+    selected = _selected_profile(root, overrides.profile)
     for layer in (file_layer, profile_layer, cli_layer):
-        check(layer.values, ROOT, (), _fail_in(layer))
-    checked = check(merged.values, ROOT, (), _fail_in(merged))
+        _check_layer(layer, merged, selected, warnings)
+    merged = merge_layers(  # again: the overridden bad values are gone from their layers
+        [builtin_layer(env), file_layer, profile_layer, cli_layer, _flags_layer(overrides)]
+    )
+    checked = check(merged.values, ROOT, (), _fail_in(merged), _warn_in(merged, None, warnings))
     session_cwd = _session_cwd(cwd, overrides.cwd)
     config = build_config(
         checked,
@@ -185,8 +202,96 @@ def _file_layer(text: str) -> Layer:
 def _drop_unknown(layer: Layer, warnings: dict[str, str]) -> None:
     for unknown in drop_unknown(layer.values):
         origin = find_origin(layer.origins, unknown.path)
+        if unknown.strict:
+            raise _located(
+                layer.origins,
+                unknown.path,
+                f"unknown key in [{dotted(unknown.path[:-1])}]",
+                "one of " + ", ".join(unknown.known),
+                f"`{unknown.path[-1]}`",
+                hint=STRICT_KEY_HINT,
+            )
         where = f"{origin.label}: " if origin is not None else ""
         warnings.setdefault(dotted(unknown.path), where + unknown_key_message(unknown))
+
+
+class _LayerFailure(Exception):
+    """A bad value in one layer, before we know whether a stronger layer overrides it."""
+
+    def __init__(self, path: KeyPath, error: ConfigError) -> None:
+        super().__init__(str(error))
+        self.path = path
+        self.error = error
+
+
+def _selected_profile(root: Layer, flag: str | None) -> str | None:
+    name = flag if flag is not None else root.values.get("profile")
+    return name if isinstance(name, str) else None
+
+
+def _effective_path(path: KeyPath, selected: str | None) -> KeyPath:
+    """Where a value of a layer lands in the merged config (a selected profile's keys: top)."""
+    if selected is not None and path[:2] == ("profiles", selected) and len(path) > 2:
+        return path[2:]
+    return path
+
+
+def _overriding(layer: Layer, merged: Layer, path: KeyPath, selected: str | None) -> Origin | None:
+    """The origin of the stronger value that replaces ``path`` of ``layer``, if one does."""
+    own = find_origin(layer.origins, path)
+    winner = find_origin(merged.origins, _effective_path(path, selected))
+    if own is None or winner is None:
+        return None
+    return winner if (winner.file, winner.line) != (own.file, own.line) else None
+
+
+def _check_layer(
+    layer: Layer, merged: Layer, selected: str | None, warnings: dict[str, str]
+) -> None:
+    """Check one source; a bad value a stronger layer overrides becomes a warning."""
+
+    def fail(path: KeyPath, message: str, expected: str, found: str) -> NoReturn:
+        raise _LayerFailure(path, _located(layer.origins, path, message, expected, found))
+
+    warn = _warn_in(layer, (merged, selected), warnings)
+    while True:
+        try:
+            check(layer.values, ROOT, (), fail, warn)
+        except _LayerFailure as failure:
+            winner = _overriding(layer, merged, failure.path, selected)
+            if winner is None:
+                raise failure.error from None
+            text = f"{failure.error}; overridden by {winner.label}, so ignored"
+            warnings.setdefault("override:" + text, text)
+            _delete(layer.values, failure.path)
+            continue
+        return
+
+
+def _delete(values: dict[str, Any], path: KeyPath) -> None:
+    node: Any = values
+    for part in path[:-1]:
+        node = node[part]
+    del node[path[-1]]
+
+
+def _warn_in(
+    layer: Layer, against: tuple[Layer, str | None] | None, warnings: dict[str, str]
+) -> Callable[[KeyPath, str], None]:
+    """Record a value warning once, located at its origin (and its overrider, if any)."""
+
+    def warn(path: KeyPath, message: str) -> None:
+        origin = find_origin(layer.origins, path)
+        text = (f"{origin.label}: " if origin is not None else "") + message
+        if against is not None:
+            winner = _overriding(layer, against[0], path, against[1])
+            if winner is not None:
+                text = text.partition(";")[0] + f"; overridden by {winner.label}, so ignored"
+        # one warning per written value, whichever layers (file, its profile) it is seen in
+        spot = f"{origin.file}:{origin.line}:{path[-1]}" if origin is not None else text
+        warnings.setdefault("value:" + spot, text)
+
+    return warn
 
 
 def _override_layer(raw: str, warnings: dict[str, str]) -> Layer:
@@ -294,7 +399,13 @@ def _session_cwd(cwd: Path, flag: Path | None) -> Path:
 
 
 def _located(
-    origins: Mapping[KeyPath, Origin], path: KeyPath, message: str, expected: str, found: str
+    origins: Mapping[KeyPath, Origin],
+    path: KeyPath,
+    message: str,
+    expected: str,
+    found: str,
+    *,
+    hint: str | None = None,
 ) -> ConfigError:
     origin = find_origin(origins, path)
     exact = origins.get(path)
@@ -306,4 +417,5 @@ def _located(
         key=key,
         expected=expected,
         found=found,
+        hint=hint,
     )

@@ -118,8 +118,9 @@ class Config:
     sandbox_workspace_write: SandboxWorkspaceWrite = field(default_factory=SandboxWorkspaceWrite)
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     disable_response_storage: bool = False
-    model_reasoning_effort: ReasoningEffort = ReasoningEffort.MEDIUM
-    model_reasoning_summary: ReasoningSummary = ReasoningSummary.AUTO
+    # A value newer than pycodex knows stays a plain str and is sent as written (issue 13).
+    model_reasoning_effort: ReasoningEffort | str = ReasoningEffort.MEDIUM
+    model_reasoning_summary: ReasoningSummary | str = ReasoningSummary.AUTO
     model_supports_reasoning_summaries: bool = False
     model_context_window: int | None = None
     model_max_output_tokens: int | None = None

@@ -68,9 +68,10 @@ def request_options(config: Config) -> ModelRequestOptions:
     zdr = config.disable_response_storage
     return ModelRequestOptions(
         model=config.model,
-        reasoning_effort=effort.value if reasoning and effort is not ReasoningEffort.NONE else None,
+        # str(): a value newer than pycodex knows is a plain str, sent as written (issue 13)
+        reasoning_effort=str(effort) if reasoning and effort != ReasoningEffort.NONE else None,
         reasoning_summary=(
-            summary.value if reasoning and summary is not ReasoningSummary.NONE else None
+            str(summary) if reasoning and summary != ReasoningSummary.NONE else None
         ),
         store=not zdr,
         include=("reasoning.encrypted_content",) if zdr and reasoning else (),
