@@ -153,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("prompt", nargs="?")
     _add_tui_options(rs)
 
-    add("mcp", "mcp_cmd:run_mcp", "run pycodex as an MCP server on stdio")
+    mcp = add("mcp", "mcp_cmd:run_mcp", "run pycodex as an MCP server on stdio, or manage servers")
+    _add_mcp_subcommands(mcp)
+    add("mcp-server", "mcp_cmd:run_mcp", "run pycodex as an MCP server on stdio")
 
     lg = add("login", "login_cmd:run_login", "store an API key in $CODEX_HOME/auth.json")
     lg.add_argument("--api-key", metavar="KEY", help="the API key to store")
@@ -192,6 +194,39 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("shell", nargs="?", default="bash", choices=("bash", "zsh", "fish"))
     add("help", "completion_cmd:run_help", "show this help")
     return root
+
+
+def _add_mcp_subcommands(mcp: argparse.ArgumentParser) -> None:
+    """`codex mcp list|get|add|remove` (no subcommand: the server, as in v0.20)."""
+    sub = mcp.add_subparsers(
+        dest="mcp_command", metavar="{list,get,add,remove}", parser_class=_Parser
+    )
+
+    def leaf(name: str, target: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _add_global_options(p, nested=True)
+        p.set_defaults(handler=_handler(target))
+        return p
+
+    ls = leaf("list", "mcp_cmd:run_mcp_list", "list the configured MCP servers")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    get = leaf("get", "mcp_cmd:run_mcp_get", "show one configured MCP server")
+    get.add_argument("name", metavar="NAME")
+    get.add_argument("--json", action="store_true", help="print JSON")
+    ad = leaf("add", "mcp_cmd:run_mcp_add", "add (or replace) an MCP server in config.toml")
+    ad.add_argument("name", metavar="NAME")
+    ad.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="server environment"
+    )
+    ad.add_argument("--url", metavar="URL", help="a streamable HTTP server instead of a command")
+    ad.add_argument(
+        "--bearer-token-env-var",
+        metavar="VAR",
+        help="with --url: send the token in this environment variable as a bearer token",
+    )
+    ad.add_argument("server_command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
+    rm = leaf("remove", "mcp_cmd:run_mcp_remove", "remove an MCP server from config.toml")
+    rm.add_argument("name", metavar="NAME")
 
 
 def _add_exec_options(p: argparse.ArgumentParser) -> None:
@@ -260,6 +295,7 @@ COMMANDS = frozenset(
         "e",
         "resume",
         "mcp",
+        "mcp-server",
         "login",
         "logout",
         "config",
