@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pycodex.config.loader import LoadedConfig, codex_home_from_env, load_config
 from pycodex.config.overrides import CliOverrides
 from pycodex.config.schema import Config
+from pycodex.protocol.errors import UsageError
 from pycodex.protocol.policy import AskForApproval, SandboxMode
 
 _printed_warnings: set[str] = set()
@@ -51,11 +54,34 @@ def load_from_args(
         env=os.environ,
         overrides=overrides_from_args(args, forced_approval=forced_approval),
     )
+    loaded = with_added_dirs(loaded, getattr(args, "add_dirs", None) or (), Path.cwd())
     for warning in loaded.warnings:
         if warning not in _printed_warnings:
             _printed_warnings.add(warning)
             sys.stderr.write(f"warning: {warning}\n")
     return loaded
+
+
+def with_added_dirs(loaded: LoadedConfig, dirs: Sequence[str], base: Path) -> LoadedConfig:
+    """``--add-dir DIR...``: more writable roots for this run, after every config layer.
+
+    Added to ``sandbox_workspace_write.writable_roots`` (config file roots are kept), so
+    they count wherever that setting counts: the sandbox, and where a patch may write.
+    A relative DIR is taken from the directory the command was typed in (``base``).
+    """
+    if not dirs:
+        return loaded
+    added: list[Path] = []
+    for raw in dirs:
+        path = (base / Path(raw).expanduser()).resolve()
+        if not path.is_dir():
+            raise UsageError(f"--add-dir {raw}: no such directory")
+        added.append(path)
+    ww = loaded.config.sandbox_workspace_write
+    roots = (*ww.writable_roots, *(p for p in added if p not in ww.writable_roots))
+    config = replace(loaded.config, sandbox_workspace_write=replace(ww, writable_roots=roots))
+    origins = {**loaded.origins, "sandbox_workspace_write.writable_roots": "flag --add-dir"}
+    return replace(loaded, config=config, origins=origins)
 
 
 def config_from_args(

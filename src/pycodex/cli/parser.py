@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pycodex.cli import VERSION_LINE
+from pycodex.cli.words import check_help_topic, check_prompt_word
 from pycodex.protocol.errors import UsageError
 
 SANDBOX_CHOICES = ("read-only", "workspace-write", "danger-full-access")
@@ -96,10 +97,18 @@ def _add_global_options(p: argparse.ArgumentParser, *, nested: bool) -> None:
         metavar="FILE",
         help="attach an image to the first prompt (repeatable; never takes the prompt)",
     )
+    g.add_argument(
+        "--add-dir",
+        dest="add_dirs" + suffix,
+        action="append",
+        default=d,
+        metavar="DIR",
+        help="another writable root for this run, besides the working root (repeatable)",
+    )
 
 
 _NESTED_SUFFIX = "_after_command"
-_REPEATABLE = ("config_overrides", "images")
+_REPEATABLE = ("config_overrides", "images", "add_dirs")
 
 
 def _merge_repeatable(args: argparse.Namespace) -> argparse.Namespace:
@@ -145,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = add("exec", "exec_cmd:run_exec", "run non-interactively", aliases=("e",))
     ex.add_argument("prompt", nargs="?", help="the task; absent or `-` reads it from stdin")
+    ex.add_argument("-V", "--version", action="version", version=VERSION_LINE)
     _add_exec_options(ex)
 
     rs = add("resume", "tui_cmd:run_resume", "continue a saved session interactively")
@@ -192,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     comp = add("completion", "completion_cmd:run_completion", "print a shell completion script")
     comp.add_argument("shell", nargs="?", default="bash", choices=("bash", "zsh", "fish"))
-    add("help", "completion_cmd:run_help", "show this help")
+    hp = add("help", "completion_cmd:run_help", "show this help, or a command's (= COMMAND --help)")
+    hp.add_argument("topic", nargs="*", metavar="COMMAND")
     return root
 
 
@@ -287,6 +298,7 @@ _VALUE_OPTIONS = frozenset(
         "-i",
         "--image",
         "--local-provider",
+        "--add-dir",
     )
 )
 COMMANDS = frozenset(
@@ -332,6 +344,14 @@ def parse_namespace(argv: list[str]) -> argparse.Namespace:
     """The parsed arguments; ``args.command`` names the subcommand (None: the TUI)."""
     first = _first_positional(argv)
     word = argv[first] if first is not None else None
+    if word == "help" and first is not None:
+        rest = argv[first + 1 :]
+        nxt = _first_positional(rest)
+        if nxt is not None:  # `codex help COMMAND ...` = `codex COMMAND ... --help`
+            check_help_topic(rest[nxt], COMMANDS - {"help"})
+            return parse_namespace(argv[:first] + rest + ["--help"])
+    if word is not None and first is not None and word not in COMMANDS and "--" not in argv[:first]:
+        check_prompt_word(word, COMMANDS)
     if word in ("exec", "e") and first is not None:
         rest = argv[first + 1 :]
         nxt = _first_positional(rest)

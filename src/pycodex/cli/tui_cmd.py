@@ -154,9 +154,24 @@ def _print_transcript(text: str, config: Config) -> None:
     sys.stdout.flush()
 
 
+NO_TERMINAL = (
+    "the interactive session needs a terminal on stdin and stdout; "
+    "for a non-interactive run use `codex exec`"
+)
+
+
+def _require_terminal() -> None:
+    """Without a terminal the screen would wait forever for keys nobody can type."""
+    for stream in (sys.stdin, sys.stdout):
+        if stream is None or not stream.isatty():
+            raise CodexError(NO_TERMINAL)
+
+
 def run_tui(args: argparse.Namespace) -> int:
     """`codex [PROMPT]`."""
     from pycodex.cli.common import load_from_args
+
+    _require_terminal()
 
     return _launch(args, load_from_args(args), prompt=args.prompt)
 
@@ -166,6 +181,7 @@ def run_resume(args: argparse.Namespace) -> int:
     from pycodex.cli.common import load_from_args
     from pycodex.cli.session_inputs import find_resume_path, resume_target
 
+    _require_terminal()
     session_id, prompt = resume_target(args)
     loaded = load_from_args(args)
     if session_id is None and not args.last:

@@ -1,0 +1,105 @@
+"""Is the first word of `codex WORD` a prompt or a mistyped/missing subcommand?
+
+`codex [PROMPT]` opens the interactive session with PROMPT as the first message. A word
+that names a Codex subcommand pycodex lacks (`codex apply`, `codex proto`), or is a typo of
+one it has (`codex exce`), must not silently become a prompt sent to the model: it is a
+usage error with a suggestion. Everything else (a sentence, a word far from every
+command) stays a prompt; `codex -- WORD` always sends WORD as the prompt.
+
+Imported by ``cli.parser`` on every run, so it stays tiny (no imports beyond typing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pycodex.protocol.errors import UsageError
+
+# Subcommands of Codex v0.20 and of the current Codex (reference §1.2, §11.1) with what to
+# use instead in pycodex ("" when nothing comes close).
+LACKED_CODEX_COMMANDS: dict[str, str] = {
+    "apply": "",
+    "a": "",
+    "proto": "use `codex exec --json` for scripted runs, `codex mcp` for a server",
+    "p": "use `codex exec --json` for scripted runs, `codex mcp` for a server",
+    "app-server": "`codex mcp` runs pycodex as an MCP server on stdio",
+    "exec-server": "`codex mcp` runs pycodex as an MCP server on stdio",
+    "cloud": "",
+    "review": "ask for a review in a prompt: codex exec 'review the uncommitted changes'",
+    "fork": "`codex resume` continues a saved session",
+    "archive": "",
+    "unarchive": "",
+    "delete": "",
+    "migrate-rollouts": "",
+    "queue": "",
+    "features": "",
+    "doctor": "`codex config show` shows the effective configuration",
+    "plugin": "",
+    "agents": "",
+    "update": "",
+    "remote-control": "",
+}
+
+_COMMAND_LIKE = re.compile(r"[a-z][a-z0-9-]*\Z")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance where swapping two neighbours also costs 1 (`exce` → `exec`)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def _limit(name: str) -> int:
+    """2 edits for names of six letters or more, 1 for shorter ones (`hello` ≠ `help`)."""
+    return 2 if len(name) >= 6 else 1
+
+
+def closest(word: str, names: Iterable[str]) -> str | None:
+    """The nearest name within its edit limit (ties: the first in sorted order), or None."""
+    best: tuple[int, str] | None = None
+    for name in sorted(names):
+        if len(name) < 3:  # aliases (`e`) are near every short word
+            continue
+        d = edit_distance(word, name)
+        if d <= _limit(name) and (best is None or d < best[0]):
+            best = (d, name)
+    return best[1] if best is not None else None
+
+
+def check_prompt_word(word: str, commands: Iterable[str]) -> None:
+    """Raise ``UsageError`` when ``word`` (the first positional, not a command) is no prompt."""
+    if not _COMMAND_LIKE.match(word):
+        return  # a sentence, a path, a capitalised word: a prompt
+    known = frozenset(commands)
+    if word in known:
+        return
+    as_prompt = f"to send it as a prompt: codex -- {word}"
+    if word in LACKED_CODEX_COMMANDS and word not in known:
+        hint = LACKED_CODEX_COMMANDS[word]
+        hint = f"{hint}; " if hint else ""
+        raise UsageError(
+            f"`codex {word}` is a Codex command pycodex does not have ({hint}{as_prompt})"
+        )
+    near = closest(word, known)
+    if near is not None:
+        raise UsageError(f"unknown command `{word}`; did you mean `codex {near}`? ({as_prompt})")
+
+
+def check_help_topic(word: str, commands: Iterable[str]) -> None:
+    """`codex help WORD`: WORD must be a command."""
+    known = frozenset(commands)
+    if word in known:
+        return
+    near = closest(word, known)
+    hint = f"; did you mean `{near}`?" if near else ""
+    raise UsageError(f"no command `{word}`{hint} (see `codex --help`)")
