@@ -21,6 +21,7 @@ from pycodex.config.schema import (
     Config,
     History,
     McpServerConfig,
+    McpToolConfig,
     ProjectConfig,
     SandboxWorkspaceWrite,
     ShellEnvironmentPolicy,
@@ -146,8 +147,33 @@ def _mcp_servers(tables: Mapping[str, Any], fail: Fail) -> dict[str, McpServerCo
                 "`command` (stdio) or `url` (streamable HTTP)",
                 found,
             )
-        servers[name] = McpServerConfig(name=name, **table)
+        servers[name] = _mcp_server(name, table, fail)
     return servers
+
+
+# Keys of one transport only: set on the other, they would be silently useless.
+_STDIO_ONLY = ("args", "env", "cwd")
+_HTTP_ONLY = ("bearer_token_env_var", "http_headers", "env_http_headers")
+
+
+def _mcp_server(name: str, table: Mapping[str, Any], fail: Fail) -> McpServerConfig:
+    stdio = "command" in table
+    for key in _HTTP_ONLY if stdio else _STDIO_ONLY:
+        if key in table:
+            fail(
+                ("mcp_servers", name, key),
+                "not supported on this transport",
+                "a streamable HTTP (`url`) server" if stdio else "a stdio (`command`) server",
+                "a stdio (`command`) server" if stdio else "a streamable HTTP (`url`) server",
+            )
+    fields = dict(table)
+    for key in ("args", "enabled_tools", "disabled_tools"):
+        if key in fields:
+            fields[key] = tuple(fields[key])
+    fields["tools"] = {
+        tool: McpToolConfig(**entry) for tool, entry in fields.get("tools", {}).items()
+    }
+    return McpServerConfig(name=name, **fields)
 
 
 def _read_instructions(path: Path, origins: Mapping[KeyPath, Origin], fail: Fail) -> str:

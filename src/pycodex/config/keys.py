@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn, TypeAlias
 
-from pycodex.config.schema import INSTRUCTIONS_PROFILES, TOOL_CHOICES
+from pycodex.config.schema import INSTRUCTIONS_PROFILES, MCP_APPROVAL_MODES, TOOL_CHOICES
 from pycodex.config.toml_lines import KeyPath, dotted
 from pycodex.protocol.policy import (
     AskForApproval,
@@ -108,8 +108,16 @@ MCP_SERVER = Table(
         "env": STR_MAP,
         "url": STR,
         "bearer_token_env_var": STR,
+        "http_headers": STR_MAP,
+        "env_http_headers": STR_MAP,
+        "cwd": PATH,
         "startup_timeout_sec": SECONDS,
         "tool_timeout_sec": SECONDS,
+        "enabled": BOOL,
+        "enabled_tools": STR_LIST,
+        "disabled_tools": STR_LIST,
+        "default_tools_approval_mode": Leaf("enum", MCP_APPROVAL_MODES),
+        "tools": MapOf(Table({"approval_mode": Leaf("enum", MCP_APPROVAL_MODES)})),
     }
 )
 

@@ -81,6 +81,19 @@ class History:
     max_bytes: int | None = None
 
 
+# Per-tool approval of MCP calls, as current Codex spells it: "auto" follows the approval
+# policy, "prompt" asks before every call, "approve" skips the question (never under `never`'s
+# refusal; see core/tools/mcp.py for how each combines with the policy).
+MCP_APPROVAL_MODES = ("auto", "prompt", "approve")
+
+
+@dataclass(frozen=True, slots=True)
+class McpToolConfig:
+    """``[mcp_servers.NAME.tools.TOOL]``."""
+
+    approval_mode: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class McpServerConfig:
     """``[mcp_servers.NAME]``: stdio (``command``) or streamable HTTP (``url``)."""
@@ -91,8 +104,28 @@ class McpServerConfig:
     env: dict[str, str] = field(default_factory=dict)
     url: str | None = None
     bearer_token_env_var: str | None = None
+    http_headers: dict[str, str] = field(default_factory=dict)  # sent as they are
+    env_http_headers: dict[str, str] = field(default_factory=dict)  # header -> env var name
+    cwd: Path | None = None  # the stdio server's working directory (relative: to the session's)
     startup_timeout_sec: float = 10.0
     tool_timeout_sec: float = 60.0
+    enabled: bool = True  # False: never started, its tools never offered
+    enabled_tools: tuple[str, ...] | None = None  # allow-list (None: every tool)
+    disabled_tools: tuple[str, ...] = ()  # deny-list, applied after ``enabled_tools``
+    default_tools_approval_mode: str = "auto"  # see MCP_APPROVAL_MODES
+    tools: dict[str, McpToolConfig] = field(default_factory=dict)
+
+    def offers(self, tool: str) -> bool:
+        """Whether ``tool`` of this server may be offered to (and called by) the model."""
+        allowed = self.enabled_tools is None or tool in self.enabled_tools
+        return allowed and tool not in self.disabled_tools
+
+    def approval_mode(self, tool: str) -> str:
+        """The tool's own ``approval_mode``, else the server's default."""
+        own = self.tools.get(tool)
+        if own is not None and own.approval_mode is not None:
+            return own.approval_mode
+        return self.default_tools_approval_mode
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,8 @@ def _matches(name: str, patterns: Iterable[str]) -> bool:
 
 def config_secret_names(config: Config) -> frozenset[str]:
     """The variables ``config`` says hold credentials: providers' ``env_key`` and
-    ``env_http_headers`` variables, MCP servers' ``bearer_token_env_var``."""
+    ``env_http_headers`` variables, MCP servers' ``bearer_token_env_var`` and
+    ``env_http_headers`` variables."""
     names: set[str] = set()
     for provider in (config.model_provider, *config.model_providers.values()):
         if provider.env_key:
@@ -104,6 +105,7 @@ def config_secret_names(config: Config) -> frozenset[str]:
     for server in config.mcp_servers.values():
         if server.bearer_token_env_var:
             names.add(server.bearer_token_env_var)
+        names.update(server.env_http_headers.values())
     return frozenset(names)
 
 

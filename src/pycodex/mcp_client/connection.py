@@ -211,7 +211,11 @@ class ServerConnection:
         if cfg.url is not None:
             import httpx2
 
-            headers: dict[str, str] = {}
+            headers = dict(cfg.http_headers)
+            for header, var in cfg.env_http_headers.items():
+                value = self._env.get(var)
+                if value:  # unset: the header is left out, as current Codex does
+                    headers[header] = value
             if cfg.bearer_token_env_var:
                 token = self._env.get(cfg.bearer_token_env_var)
                 if not token:
@@ -242,7 +246,7 @@ class ServerConnection:
             command=cfg.command,
             args=list(cfg.args),
             env=server_environment(self._env, cfg.env),
-            cwd=self._cwd,
+            cwd=self._cwd / cfg.cwd if cfg.cwd is not None else self._cwd,
         )
         read, write = await stack.enter_async_context(stdio_client(params, errlog=self._stderr))
         return read, write

@@ -4,6 +4,9 @@ restarted when they break, stopped together.
 - ``start`` runs every server concurrently, each bounded by its ``startup_timeout_sec``; a
   server that fails is left out and described once in ``failures`` (core reports it), the
   others serve.
+- A server with ``enabled = false`` is never started. Its ``enabled_tools`` (allow-list) and
+  ``disabled_tools`` (deny-list) filter its listing: a tool filtered out is neither offered
+  nor callable (``tool()`` does not know it, so the router answers the model with an error).
 - The tools of the servers that started are offered once, for the whole session, under
   ``server__tool`` names (naming.py).
 - A call on a server that timed out or lost its connection first replaces it with a fresh
@@ -36,14 +39,15 @@ def _tool_entries(listed: list[JsonObject]) -> list[tuple[str, JsonObject]]:
     return list(seen.items())
 
 
-def _make_tool(server: str, tool: str, model_name: str, raw: JsonObject) -> McpTool:
+def _make_tool(config: McpServerConfig, tool: str, model_name: str, raw: JsonObject) -> McpTool:
     schema = raw.get("inputSchema")
     return McpTool(
-        server=server,
+        server=config.name,
         name=tool,
         model_name=model_name,
         description=str(raw.get("description") or ""),
         input_schema=schema if isinstance(schema, dict) else {},
+        approval_mode=config.approval_mode(tool),
     )
 
 
@@ -71,7 +75,9 @@ class McpManager:
     async def start(
         cls, servers: Mapping[str, McpServerConfig], *, env: Mapping[str, str], cwd: Path
     ) -> McpManager:
-        conns = {name: ServerConnection(cfg, env, cwd) for name, cfg in servers.items()}
+        conns = {
+            name: ServerConnection(cfg, env, cwd) for name, cfg in servers.items() if cfg.enabled
+        }
         results = await asyncio.gather(*(c.start() for c in conns.values()), return_exceptions=True)
         started: dict[str, ServerConnection] = {}
         listed: list[tuple[str, str, JsonObject]] = []
@@ -86,11 +92,13 @@ class McpManager:
                 retiring.append(conn)  # stopped in the background: report without waiting
                 continue
             started[name] = conn
-            listed += [(name, tool, raw) for tool, raw in _tool_entries(result)]
+            listed += [
+                (name, tool, raw) for tool, raw in _tool_entries(result) if conn.config.offers(tool)
+            ]
         names = assign_names((server, tool) for server, tool, _ in listed)
         model_names = {pair: model for model, pair in names.items()}
         tools = tuple(
-            _make_tool(server, tool, model_names[(server, tool)], raw)
+            _make_tool(started[server].config, tool, model_names[(server, tool)], raw)
             for server, tool, raw in listed
         )
         manager = cls(started, tools, tuple(failures), env, cwd)

@@ -24,6 +24,7 @@ class McpTool:
     model_name: str  # ``server__tool``, sanitized / shortened (naming.py)
     description: str = ""
     input_schema: JsonObject = field(default_factory=dict)
+    approval_mode: str = "auto"  # "auto", "prompt" or "approve" (config.schema)
 
     def parameters(self) -> JsonObject:
         return tool_parameters(self.input_schema)

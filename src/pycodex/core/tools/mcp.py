@@ -45,29 +45,54 @@ def mcp_function_tools(tools: Sequence[McpTool]) -> tuple[FunctionTool, ...]:
     )
 
 
-async def mcp_call_approved(ctx: ToolContext, call_id: str, invocation: McpInvocation) -> bool:
-    """APPROVAL CALL POINT for MCP tool calls (issue 6: under ``untrusted`` they ask).
+async def mcp_call_approved(
+    ctx: ToolContext, call_id: str, invocation: McpInvocation, approval_mode: str = "auto"
+) -> str | None:
+    """APPROVAL CALL POINT for MCP tool calls. None: go ahead; else the refusal for the model.
 
-    An MCP tool can have any side effect outside the sandbox, so ``untrusted`` asks before
-    each call (other policies do not: v0.20 never asked, reference §5.1). The question is an
-    ``ExecApprovalRequest`` every front end already answers: its ``command`` is
-    ``mcp_call_argv`` and the reason names the server and tool. "Approve for the session"
-    remembers that exact call (tool and arguments), as for commands. Return False to refuse:
-    the model then gets ``REJECTED`` and no call is made; abort ends the turn.
+    An MCP tool can have any side effect outside the sandbox. The tool's ``approval_mode``
+    (``[mcp_servers.NAME.tools.TOOL]`` or the server's ``default_tools_approval_mode``)
+    combines with the policy so that it can only add questions, never remove the `never`
+    guarantee that nothing waits for a human:
+
+    ============  ===========  ==========================  ===========
+    mode          untrusted    on-request / on-failure      never
+    ============  ===========  ==========================  ===========
+    ``auto``      ask          run (v0.20 never asked)      run
+    ``prompt``    ask          ask                          refused
+    ``approve``   run          run                          run
+    ============  ===========  ==========================  ===========
+
+    ``approve`` is the user's own standing approval of that one tool (config comes only from
+    ``$CODEX_HOME`` and ``-c``, never from the repository). Under ``never`` a ``prompt`` tool
+    cannot be asked about, so it is refused: running it unasked would ignore the setting.
+
+    The question is an ``ExecApprovalRequest`` every front end already answers: its
+    ``command`` is ``mcp_call_argv`` and the reason names the server and tool. "Approve for
+    the session" remembers that exact call (tool and arguments), as for commands. A refusal
+    makes no call; abort ends the turn.
     """
-    if ctx.approval_policy is not AskForApproval.UNTRUSTED:
-        return True
+    policy = ctx.approval_policy
+    if approval_mode == "approve":
+        return None
+    if approval_mode == "prompt" and policy is AskForApproval.NEVER:
+        return (
+            f"MCP tool call refused: `{invocation.tool}` of the server `{invocation.server}` "
+            'requires approval (approval_mode = "prompt") and the approval policy is `never`'
+        )
+    if approval_mode != "prompt" and policy is not AskForApproval.UNTRUSTED:
+        return None
     argv = mcp_call_argv(invocation)
     if argv in ctx.approvals.approved_mcp_calls:
-        return True
+        return None
     reason = f"MCP tool call: `{invocation.tool}` of the server `{invocation.server}`"
     request = ExecApprovalRequest(call_id, argv, str(ctx.cwd), reason)
     answer = await ctx.approvals.ask(call_id, request, ctx.emit, "exec")
     if isinstance(answer, Refused):
-        return False
+        return REJECTED
     if answer.remember:
         ctx.approvals.remember_mcp_call(argv)
-    return True
+    return None
 
 
 def mcp_call_argv(invocation: McpInvocation) -> tuple[str, ...]:
@@ -81,8 +106,9 @@ async def call_mcp_tool(
 ) -> str:
     """Runs one MCP call with its events; returns the model's output text."""
     invocation = McpInvocation(tool.server, tool.name, arguments)
-    if not await mcp_call_approved(ctx, call_id, invocation):
-        return REJECTED
+    refusal = await mcp_call_approved(ctx, call_id, invocation, tool.approval_mode)
+    if refusal is not None:
+        return refusal
     ctx.emit(McpToolCallBegin(call_id, invocation))
     started = time.monotonic()
     try:
