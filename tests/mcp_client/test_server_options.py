@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pycodex.config.schema import McpServerConfig, McpToolConfig
+from pycodex.core.exec_env import config_secret_names
 from pycodex.mcp_client.manager import McpManager
 from pycodex.protocol.errors import ConfigError
 from tests.config._support import load
@@ -229,3 +230,24 @@ def test_each_tool_carries_its_approval_mode() -> None:
         assert (modes["add"], modes["pid"], modes["fail"]) == ("approve", "prompt", "prompt")
 
     with_manager([server], body)
+
+
+def test_startup_timeout_ms_is_read_and_sec_wins(tmp_path: Path) -> None:
+    loaded = load(
+        tmp_path,
+        '[mcp_servers.a]\ncommand = "x"\nstartup_timeout_ms = 2500\n'
+        '[mcp_servers.b]\ncommand = "x"\nstartup_timeout_ms = 2500\nstartup_timeout_sec = 7\n',
+    )
+    assert loaded.warnings == ()
+    servers = loaded.config.mcp_servers
+    assert (servers["a"].startup_timeout_sec, servers["b"].startup_timeout_sec) == (2.5, 7)
+
+
+def test_header_variables_count_as_secrets(tmp_path: Path) -> None:
+    """Like ``bearer_token_env_var``, an ``env_http_headers`` variable holds a credential:
+    it is kept out of the environment of the commands the model runs."""
+    loaded = load(
+        tmp_path,
+        '[mcp_servers.r]\nurl = "http://h"\nenv_http_headers = { "X-Key" = "R_KEY" }\n',
+    )
+    assert "R_KEY" in config_secret_names(loaded.config)

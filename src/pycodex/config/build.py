@@ -167,6 +167,9 @@ def _mcp_server(name: str, table: Mapping[str, Any], fail: Fail) -> McpServerCon
                 "a stdio (`command`) server" if stdio else "a streamable HTTP (`url`) server",
             )
     fields = dict(table)
+    millis = fields.pop("startup_timeout_ms", None)
+    if millis is not None and "startup_timeout_sec" not in fields:
+        fields["startup_timeout_sec"] = millis / 1000
     for key in ("args", "enabled_tools", "disabled_tools"):
         if key in fields:
             fields[key] = tuple(fields[key])
