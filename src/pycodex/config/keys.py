@@ -112,7 +112,6 @@ MCP_SERVER = Table(
         "env_http_headers": STR_MAP,
         "cwd": PATH,
         "startup_timeout_sec": SECONDS,
-        "startup_timeout_ms": COUNT,  # current Codex's older spelling; `_sec` wins
         "tool_timeout_sec": SECONDS,
         "enabled": BOOL,
         "enabled_tools": STR_LIST,
@@ -223,7 +222,7 @@ class UnknownKey:
     path: KeyPath
     suggestion: KeyPath | None
     newer: bool = False  # a key of a newer Codex version
-    strict: bool = False  # in a security table: an error (see ``strict_key_error_hint``)
+    strict: bool = False  # in a security table: an error (see STRICT_KEY_HINT)
     known: tuple[str, ...] = ()  # the keys of the table it is in
 
 
