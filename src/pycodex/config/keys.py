@@ -112,6 +112,7 @@ MCP_SERVER = Table(
         "env_http_headers": STR_MAP,
         "cwd": PATH,
         "startup_timeout_sec": SECONDS,
+        "startup_timeout_ms": COUNT,  # current Codex's older spelling; `_sec` wins
         "tool_timeout_sec": SECONDS,
         "enabled": BOOL,
         "enabled_tools": STR_LIST,
