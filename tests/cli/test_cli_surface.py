@@ -74,7 +74,7 @@ def test_a_word_that_is_no_prompt_is_a_usage_error(
         ["--", "apply"],  # `--`: the word is the prompt
         ["-m", "o3", "Explain this repository"],
         [],
-        ["resume", "--last"],
+        ["resume"],  # the session picker
     ],
 )
 def test_the_interactive_session_without_a_terminal_says_use_exec(

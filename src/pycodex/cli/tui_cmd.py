@@ -181,10 +181,11 @@ def run_resume(args: argparse.Namespace) -> int:
     from pycodex.cli.common import load_from_args
     from pycodex.cli.session_inputs import find_resume_path, resume_target
 
-    _require_terminal()
     session_id, prompt = resume_target(args)
     loaded = load_from_args(args)
     if session_id is None and not args.last:
+        _require_terminal()
         return _launch(args, loaded, pick_session=True, prompt=prompt)
-    path = find_resume_path(loaded.config.codex_home, session_id)
+    path = find_resume_path(loaded.config.codex_home, session_id)  # none: said first
+    _require_terminal()
     return _launch(args, loaded, resume_path=path, prompt=prompt)
