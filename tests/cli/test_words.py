@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pycodex.cli.parser import COMMANDS
-from pycodex.cli.words import check_help_topic, check_prompt_word, closest, edit_distance
+from pycodex.cli.words import check_help_topic, check_prompt_word, closest
+from pycodex.config.typos import edit_distance
 from pycodex.protocol.errors import UsageError
 
 

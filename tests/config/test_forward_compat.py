@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pycodex.config.keys import NEWER_CODEX_KEYS, edit_distance, suggest
+from pycodex.config.keys import NEWER_CODEX_KEYS, suggest
+from pycodex.config.typos import edit_distance
 from pycodex.core.model_info import request_options
 from pycodex.protocol.errors import ConfigError
 from pycodex.protocol.policy import ReasoningEffort, ReasoningSummary, SandboxMode

@@ -6,7 +6,8 @@ one it has (`codex exce`), must not silently become a prompt sent to the model: 
 usage error with a suggestion. Everything else (a sentence, a word far from every
 command) stays a prompt; `codex -- WORD` always sends WORD as the prompt.
 
-Imported by ``cli.parser`` on every run, so it stays tiny (no imports beyond typing).
+Imported by ``cli.parser`` on every run, so it stays tiny: the distance is
+``config.typos`` (shared with config key suggestions), which imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from pycodex.config.typos import nearest
 from pycodex.protocol.errors import UsageError
 
 # Subcommands of Codex v0.20 and of the current Codex (reference §1.2, §11.1) with what to
@@ -44,36 +46,15 @@ LACKED_CODEX_COMMANDS: dict[str, str] = {
 _COMMAND_LIKE = re.compile(r"[a-z][a-z0-9-]*\Z")
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance where swapping two neighbours also costs 1 (`exce` → `exec`)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[len(b)]
-
-
 def _limit(name: str) -> int:
     """2 edits for names of six letters or more, 1 for shorter ones (`hello` ≠ `help`)."""
     return 2 if len(name) >= 6 else 1
 
 
 def closest(word: str, names: Iterable[str]) -> str | None:
-    """The nearest name within its edit limit (ties: the first in sorted order), or None."""
-    best: tuple[int, str] | None = None
-    for name in sorted(names):
-        if len(name) < 3:  # aliases (`e`) are near every short word
-            continue
-        d = edit_distance(word, name)
-        if d <= _limit(name) and (best is None or d < best[0]):
-            best = (d, name)
-    return best[1] if best is not None else None
+    """The nearest name within its edit limit (ties: the first in sorted order), or None;
+    aliases shorter than three letters (`e`) are near every short word and never count."""
+    return nearest(word, names, lambda name: _limit(name) if len(name) >= 3 else -1)
 
 
 def check_prompt_word(word: str, commands: Iterable[str]) -> None:

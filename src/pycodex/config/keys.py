@@ -25,6 +25,7 @@ from typing import Any, NoReturn, TypeAlias
 
 from pycodex.config.schema import INSTRUCTIONS_PROFILES, MCP_APPROVAL_MODES, TOOL_CHOICES
 from pycodex.config.toml_lines import KeyPath, dotted
+from pycodex.config.typos import nearest
 from pycodex.protocol.policy import (
     AskForApproval,
     ReasoningEffort,
@@ -247,27 +248,7 @@ def suggest(key: str, known: Iterable[str]) -> str | None:
     ``approval_policy``, but ``notice`` is not a typo of ``notify``.
     """
     bound = max(1, min(3, len(key) // 8))
-    best: tuple[int, str] | None = None
-    for candidate in sorted(known):
-        distance = edit_distance(key.lower(), candidate.lower())
-        if distance <= bound and (best is None or distance < best[0]):
-            best = (distance, candidate)
-    return best[1] if best is not None else None
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Insertions, deletions, substitutions and adjacent swaps turning ``a`` into ``b``."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], prev2[j - 2] + 1)
-        prev2, prev = prev, row
-    return prev[len(b)]
+    return nearest(key, known, lambda _: bound, fold_case=True)
 
 
 def _drop(values: Any, spec: Spec, path: KeyPath, found: list[UnknownKey]) -> None:
