@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import socket
-import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -24,10 +22,10 @@ import pytest
 
 from tests.core.test_approvals_e2e import needs_sandbox
 from tests.e2e.harness import codex, function_outputs, write_config
+from tests.sandbox.test_escape_setid import setid_entries
 from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
 
 PY = sys.executable
-SETID = stat.S_ISUID | stat.S_ISGID
 
 _CREATE = (
     "import os; os.umask(0); fd = os.open('by_open', os.O_WRONLY | os.O_CREAT, 0o4755); "
@@ -42,16 +40,6 @@ ATTEMPTS = [
     [PY, "-c", "import os; os.mknod('by_mknod', 0o104755)"],
     ["bash", "-lc", "mkdir by_dir && chmod 2755 by_dir"],
 ]
-
-
-def setid_entries(root: Path) -> list[str]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in [*dirnames, *filenames]:
-            path = Path(dirpath, name)
-            if path.lstat().st_mode & SETID:
-                found.append(str(path.relative_to(root)))
-    return found
 
 
 def _outputs(server: ScriptedModelServer) -> list[dict[str, object]]:
