@@ -82,3 +82,68 @@ def test_disabled_servers_tools_and_prompt_tools_never_run(
         ("demo", "pid"),
         ("gated", "pid"),
     ]
+
+
+ENV_DUMP = 'printenv FORWARDED_TOKEN > "$0"; printenv OTHER_TOKEN >> "$0"; exec "$1" "$2"'
+
+
+def test_env_vars_forwards_only_the_named_variables(
+    model_server: ScriptedModelServer,
+    codex_home: Path,
+    repo: Path,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    dump = tmp_path / "server-env.txt"
+    args = ["-c", ENV_DUMP, str(dump), sys.executable, str(DEMO)]
+    path = write_config(codex_home, model_server.base_url)
+    path.write_text(
+        path.read_text()
+        + f'\n[mcp_servers.demo]\ncommand = "/bin/sh"\nargs = {json.dumps(args)}\n'
+        + 'env_vars = ["FORWARDED_TOKEN"]\n'
+    )
+    model_server.push(Turn(text="done"))
+    env = {**env, "FORWARDED_TOKEN": "named-by-the-user", "OTHER_TOKEN": "never-forwarded"}
+    res = codex(["exec", "hi"], cwd=repo, env=env, timeout=TIMEOUT)
+    assert res.rc == 0, res.err
+    assert dump.read_text() == "named-by-the-user\n"  # OTHER_TOKEN stayed with us
+
+
+def test_a_required_server_that_fails_stops_the_run_before_any_request(
+    model_server: ScriptedModelServer,
+    codex_home: Path,
+    repo: Path,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    path = write_config(codex_home, model_server.base_url)
+    missing = tmp_path / "no-such-server"
+    path.write_text(
+        path.read_text()
+        + f'\n[mcp_servers.vital]\ncommand = "{missing}"\nrequired = true\n'
+        + f'\n[mcp_servers.optional]\ncommand = "{missing}"\n'
+    )
+    model_server.push(Turn(text="done"))
+    res = codex(["exec", "hi"], cwd=repo, env=env, timeout=TIMEOUT)
+    assert res.rc == 1, res.err
+    lines = [line for line in res.err.splitlines() if "vital" in line]
+    assert len(lines) == 1 and "required" in lines[0], res.err
+    assert "Traceback" not in res.err
+    assert model_server.model_requests == []
+
+
+def test_an_optional_server_that_fails_is_reported_and_the_run_goes_on(
+    model_server: ScriptedModelServer,
+    codex_home: Path,
+    repo: Path,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    path = write_config(codex_home, model_server.base_url)
+    missing = tmp_path / "no-such-server"
+    path.write_text(path.read_text() + f'\n[mcp_servers.optional]\ncommand = "{missing}"\n')
+    model_server.push(Turn(text="done"))
+    res = codex(["exec", "hi"], cwd=repo, env=env, timeout=TIMEOUT)
+    assert res.rc == 0, res.err
+    assert "MCP server `optional` failed to start" in res.out
+    assert len(model_server.model_requests) == 1

@@ -152,7 +152,7 @@ def _mcp_servers(tables: Mapping[str, Any], fail: Fail) -> dict[str, McpServerCo
 
 
 # Keys of one transport only: set on the other, they would be silently useless.
-_STDIO_ONLY = ("args", "env", "cwd")
+_STDIO_ONLY = ("args", "env", "env_vars", "cwd")
 _HTTP_ONLY = ("bearer_token_env_var", "http_headers", "env_http_headers")
 
 
@@ -170,7 +170,7 @@ def _mcp_server(name: str, table: Mapping[str, Any], fail: Fail) -> McpServerCon
     millis = fields.pop("startup_timeout_ms", None)
     if millis is not None and "startup_timeout_sec" not in fields:
         fields["startup_timeout_sec"] = millis / 1000
-    for key in ("args", "enabled_tools", "disabled_tools"):
+    for key in ("args", "env_vars", "enabled_tools", "disabled_tools"):
         if key in fields:
             fields[key] = tuple(fields[key])
     fields["tools"] = {

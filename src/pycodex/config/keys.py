@@ -107,6 +107,7 @@ MCP_SERVER = Table(
         "command": STR,
         "args": STR_LIST,
         "env": STR_MAP,
+        "env_vars": STR_LIST,
         "url": STR,
         "bearer_token_env_var": STR,
         "http_headers": STR_MAP,
@@ -116,6 +117,7 @@ MCP_SERVER = Table(
         "startup_timeout_ms": COUNT,  # current Codex's older spelling; `_sec` wins
         "tool_timeout_sec": SECONDS,
         "enabled": BOOL,
+        "required": BOOL,
         "enabled_tools": STR_LIST,
         "disabled_tools": STR_LIST,
         "default_tools_approval_mode": Leaf("enum", MCP_APPROVAL_MODES),

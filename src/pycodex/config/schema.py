@@ -102,6 +102,7 @@ class McpServerConfig:
     command: str | None = None
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    env_vars: tuple[str, ...] = ()  # more of our variables the stdio server may see, by name
     url: str | None = None
     bearer_token_env_var: str | None = None
     http_headers: dict[str, str] = field(default_factory=dict)  # sent as they are
@@ -110,6 +111,7 @@ class McpServerConfig:
     startup_timeout_sec: float = 10.0
     tool_timeout_sec: float = 60.0
     enabled: bool = True  # False: never started, its tools never offered
+    required: bool = False  # True: the session does not start without this server
     enabled_tools: tuple[str, ...] | None = None  # allow-list (None: every tool)
     disabled_tools: tuple[str, ...] = ()  # deny-list, applied after ``enabled_tools``
     default_tools_approval_mode: str = "auto"  # see MCP_APPROVAL_MODES

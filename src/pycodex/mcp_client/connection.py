@@ -245,7 +245,7 @@ class ServerConnection:
         params = StdioServerParameters(
             command=cfg.command,
             args=list(cfg.args),
-            env=server_environment(self._env, cfg.env),
+            env=server_environment(self._env, cfg.env, cfg.env_vars),
             cwd=self._cwd / cfg.cwd if cfg.cwd is not None else self._cwd,
         )
         read, write = await stack.enter_async_context(stdio_client(params, errlog=self._stderr))

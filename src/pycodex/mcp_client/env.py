@@ -3,7 +3,9 @@ then the server's own ``env`` table on top.
 
 Not the whole parent environment: a coding agent's environment is full of API keys and
 tokens, and an MCP server is third-party code that needs none of them unless the user
-says so in ``[mcp_servers.NAME] env``.
+says so: ``[mcp_servers.NAME] env`` sets values, ``env_vars`` names more of our variables to
+pass on as they are (current Codex's spelling; a named secret is passed because the user
+named it).
 
 This is stricter than the default rules for commands (``core/exec_env.py``, issue 12): none
 of these names matches ``*KEY*``, ``*SECRET*``, ``*TOKEN*``, ``*PASSWORD*``, ``*PASSWD*`` or
@@ -14,7 +16,7 @@ server that needs one gets it in its ``env``). ``ignore_default_excludes`` does 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 SAFE_VARIABLES = (
     # where things are, who and what we are
@@ -54,12 +56,16 @@ SAFE_VARIABLES = (
 )
 
 
-def server_environment(parent: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
-    """``SAFE_VARIABLES`` present in ``parent`` (shell functions skipped), then ``extra``."""
+def server_environment(
+    parent: Mapping[str, str], extra: Mapping[str, str], forward: Iterable[str] = ()
+) -> dict[str, str]:
+    """``SAFE_VARIABLES`` present in ``parent`` (shell functions skipped), then the
+    ``forward`` names present in ``parent``, then ``extra``."""
     env = {
         key: parent[key]
         for key in SAFE_VARIABLES
         if key in parent and not parent[key].startswith("()")
     }
+    env.update({key: parent[key] for key in forward if key in parent})
     env.update(extra)
     return env

@@ -3,7 +3,8 @@ restarted when they break, stopped together.
 
 - ``start`` runs every server concurrently, each bounded by its ``startup_timeout_sec``; a
   server that fails is left out and described once in ``failures`` (core reports it), the
-  others serve.
+  others serve. A server with ``required = true`` that fails stops the whole start
+  (``RequiredServerError``): the user said the session is useless without it.
 - A server with ``enabled = false`` is never started. Its ``enabled_tools`` (allow-list) and
   ``disabled_tools`` (deny-list) filter its listing: a tool filtered out is neither offered
   nor callable (``tool()`` does not know it, so the router answers the model with an error).
@@ -27,6 +28,7 @@ from pycodex.config.schema import McpServerConfig
 from pycodex.mcp_client.connection import STOP_SECONDS, ServerConnection, StartupError
 from pycodex.mcp_client.naming import assign_names
 from pycodex.mcp_client.records import CallOutcome, JsonObject, McpTool
+from pycodex.protocol.errors import CodexError
 
 
 def _tool_entries(listed: list[JsonObject]) -> list[tuple[str, JsonObject]]:
@@ -49,6 +51,10 @@ def _make_tool(config: McpServerConfig, tool: str, model_name: str, raw: JsonObj
         input_schema=schema if isinstance(schema, dict) else {},
         approval_mode=config.approval_mode(tool),
     )
+
+
+class RequiredServerError(CodexError):
+    """A server marked ``required = true`` did not start: the session does not start either."""
 
 
 class McpManager:
@@ -83,9 +89,15 @@ class McpManager:
         listed: list[tuple[str, str, JsonObject]] = []
         failures: list[str] = []
         retiring: list[ServerConnection] = []
+        required_failure: str | None = None
         for (name, conn), result in zip(conns.items(), results, strict=True):
             if isinstance(result, BaseException):
                 reason = str(result) if isinstance(result, StartupError) else repr(result)
+                if conn.config.required and required_failure is None:
+                    required_failure = (
+                        f"MCP server `{name}` failed to start: {reason} "
+                        f"(it is `required` in [mcp_servers.{name}])"
+                    )
                 failures.append(
                     f"MCP server `{name}` failed to start: {reason}. Continuing without its tools."
                 )
@@ -104,6 +116,9 @@ class McpManager:
         manager = cls(started, tools, tuple(failures), env, cwd)
         for conn in retiring:
             manager._retire(conn)
+        if required_failure is not None:
+            await manager.shutdown()
+            raise RequiredServerError(required_failure)
         return manager
 
     def tool(self, model_name: str) -> McpTool | None:
