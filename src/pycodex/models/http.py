@@ -22,7 +22,7 @@ import ipaddress
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from pycodex.protocol.errors import ProviderConnectionError, StreamDisconnected
@@ -30,6 +30,7 @@ from pycodex.protocol.errors import ProviderConnectionError, StreamDisconnected
 if TYPE_CHECKING:
     import ssl
 
+T = TypeVar("T")
 _READ_SIZE = 65536
 IDLE_MESSAGE = "idle timeout waiting for SSE"
 
@@ -134,7 +135,7 @@ class HttpResponse:
 
     async def _io(self, op: Awaitable[bytes]) -> bytes:
         try:
-            return await asyncio.wait_for(op, self._timeout)
+            return await _bounded(op, self._timeout)
         except TimeoutError:
             raise StreamDisconnected(IDLE_MESSAGE) from None
         except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
@@ -204,12 +205,25 @@ class HttpResponse:
         return bytes(out)
 
 
+async def _bounded(op: Awaitable[T], timeout: float | None) -> T:
+    """``await op`` within ``timeout`` seconds (``TimeoutError`` past it), in this task.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it runs ``op`` in a second task and, when the
+    caller is cancelled in the loop iteration where ``op`` completes, returns the result and
+    drops the cancellation (CPython gh-86296, fixed in 3.12). An interrupt arriving as a stream
+    read completed was lost that way: the turn streamed to its end and later Ctrl-C presses
+    waited behind it. ``asyncio.timeout`` cancels this very task, so a cancel is never lost.
+    """
+    async with asyncio.timeout(timeout):
+        return await op
+
+
 async def _read_head(
     reader: asyncio.StreamReader, timeout: float | None, where: str
 ) -> tuple[int, str, dict[str, str]]:
     """Status line and headers; 1xx interim responses are skipped."""
     while True:
-        line = await asyncio.wait_for(reader.readline(), timeout)
+        line = await _bounded(reader.readline(), timeout)
         if not line:
             raise ProviderConnectionError(f"{where} closed the connection without a response")
         parts = line.decode("latin-1").strip().split(" ", 2)
@@ -218,7 +232,7 @@ async def _read_head(
         status, reason = int(parts[1]), parts[2] if len(parts) > 2 else ""
         headers: dict[str, str] = {}
         while True:
-            raw = await asyncio.wait_for(reader.readline(), timeout)
+            raw = await _bounded(reader.readline(), timeout)
             text = raw.decode("latin-1").strip()
             if not text:
                 break
@@ -280,9 +294,7 @@ async def open_request(
     proxy = proxy_for(target, os.environ if env is None else env)
     where = target.netloc
     try:
-        reader, writer = await asyncio.wait_for(
-            _connect(target, proxy, read_timeout), connect_timeout
-        )
+        reader, writer = await _bounded(_connect(target, proxy, read_timeout), connect_timeout)
     except TimeoutError:
         raise ProviderConnectionError(f"timed out connecting to {where}") from None
     except OSError as exc:  # ssl.SSLError included
@@ -297,7 +309,7 @@ async def open_request(
             lines.append(_basic_auth(proxy.userinfo).rstrip())
         lines.append("Connection: close")
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + (body or b""))
-        await asyncio.wait_for(writer.drain(), read_timeout)
+        await _bounded(writer.drain(), read_timeout)
         status, reason, resp_headers = await _read_head(reader, read_timeout, where)
     except TimeoutError:
         writer.close()
