@@ -110,6 +110,7 @@ def test_the_29_keys_of_v020_plus_later_ones_are_known() -> None:
         "include_plan_tool",
         "include_apply_patch_tool",
         "max_tool_timeout_sec",
+        "model_instructions_file",
     }
     assert set(SETTINGS) == set(ROOT.fields) - {"profile", "profiles"}
 
@@ -310,3 +311,18 @@ def test_invalid_utf8_is_located(tmp_path: Path) -> None:
     assert str(info.value) == (
         "config.toml:2: invalid TOML: expected UTF-8 text, found the byte 0xff"
     )
+
+
+def test_model_instructions_file_is_current_codexs_name_for_the_prompt_file(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    (home / "new.md").write_text("newer name", encoding="utf-8")
+    (home / "old.md").write_text("older name", encoding="utf-8")
+    loaded = load(home, 'model_instructions_file = "new.md"\n')
+    assert loaded.config.base_instructions == "newer name"
+    assert not loaded.warnings
+    both = 'experimental_instructions_file = "old.md"\nmodel_instructions_file = "new.md"\n'
+    assert load(home, both).config.base_instructions == "newer name"
+    with pytest.raises(ConfigError) as info:
+        load(home, 'model_instructions_file = "missing.md"\n')
+    assert info.value.key == "model_instructions_file"

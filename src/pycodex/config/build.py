@@ -89,11 +89,16 @@ def build_config(
     infos = {pid: provider_info(pid, table) for pid, table in providers.items()}
     default_model = LOCAL_DEFAULT_MODELS.get(provider_id, DEFAULT_MODEL)
     plain = {key: checked[key] for key in _PLAIN if key in checked}
-    instructions_file = checked.get("experimental_instructions_file")
+    instructions_key = (
+        "model_instructions_file"
+        if "model_instructions_file" in checked
+        else "experimental_instructions_file"
+    )
+    instructions_file = checked.get(instructions_key)
     base_instructions = None
     if instructions_file is not None:
         instructions_file = codex_home / instructions_file
-        base_instructions = _read_instructions(instructions_file, origins, fail)
+        base_instructions = _read_instructions(instructions_file, instructions_key, fail)
     resume = checked.get("experimental_resume")
     sww = dict(checked.get("sandbox_workspace_write", {}))
     if "writable_roots" in sww:
@@ -179,13 +184,13 @@ def _mcp_server(name: str, table: Mapping[str, Any], fail: Fail) -> McpServerCon
     return McpServerConfig(name=name, **fields)
 
 
-def _read_instructions(path: Path, origins: Mapping[KeyPath, Origin], fail: Fail) -> str:
+def _read_instructions(path: Path, key: str, fail: Fail) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         fail(
-            ("experimental_instructions_file",),
+            (key,),
             "cannot read the instructions file",
             "a readable UTF-8 file",
             f"{reason.lower()} ({path})",

@@ -163,6 +163,7 @@ SETTINGS: dict[str, Spec] = {
     "notify": STR_LIST,
     "instructions": STR,
     "experimental_instructions_file": PATH,
+    "model_instructions_file": PATH,  # current Codex's name for the same file; it wins
     "project_doc_max_bytes": COUNT,
     "max_tool_timeout_sec": SECONDS,
     "history": Table({"persistence": Leaf("enum", ("save-all", "none")), "max_bytes": COUNT}),
@@ -214,7 +215,6 @@ NEWER_CODEX_KEYS = frozenset(
         "web_search",
         "personality",
         "allow_login_shell",
-        "model_instructions_file",
         "project_root_markers",
         "tool_output_token_limit",
     }

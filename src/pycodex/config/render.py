@@ -24,7 +24,7 @@ _SECRET_NAME = re.compile(r"key|secret|token|passw|auth|cookie", re.IGNORECASE)
 def config_as_dict(config: Config, mask: Callable[[str], str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in (*SETTINGS, "profile"):
-        if key == "tui":
+        if key in ("tui", "model_instructions_file"):  # the file is experimental_instructions_file
             continue
         if key == "model_provider":
             out[key] = config.model_provider_id
