@@ -77,6 +77,7 @@ def test_layout_meta_line_and_modes(tmp_path: Path) -> None:
         "git": git,
         "originator": "codex_cli_rs",
         "cli_version": meta["cli_version"],
+        "writer": "pycodex",  # marks the file as pycodex's own (resumed in place)
     }
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", meta["cli_version"])
     assert json.loads(lines[2])["type"] == "reasoning"

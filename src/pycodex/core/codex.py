@@ -63,7 +63,7 @@ from pycodex.protocol.ops import (
 )
 from pycodex.sandbox.launch import prewarm
 from pycodex.sandbox.policy import policy_from_config
-from pycodex.storage.rollout import RolloutWriter, SavedSession, read_rollout
+from pycodex.storage.rollout import RolloutWriter, SavedSession, open_for_resume, read_rollout
 
 if TYPE_CHECKING:
     from pycodex.mcp_client.manager import McpManager
@@ -100,8 +100,15 @@ def _open_session(
 ) -> Session:
     if ephemeral:
         writer = None
-    elif saved is not None:
-        writer = RolloutWriter.append_to(saved.path)
+    elif saved is not None:  # pycodex's own file in place; another CLI's: a new linked file
+        writer = open_for_resume(
+            saved,
+            config.codex_home,
+            instructions=user_instructions,
+            cwd=config.cwd,
+            git=git_info(config.cwd),
+            originator=config.internal_originator,
+        )
     else:
         writer = RolloutWriter.create(
             config.codex_home,
@@ -189,6 +196,7 @@ class Codex:
         """Start a session (new, or resumed from a rollout file); the first event is
         ``SessionConfigured`` with id ``"0"``. Raises ``AuthError`` when no model client
         is given and the provider's key is missing."""
+        resume_path = resume_path or config.experimental_resume  # v0.20's `-c` form
         saved = read_rollout(resume_path) if resume_path is not None else None
         session_id = saved.session_id if saved is not None else str(uuid.uuid4())
         # The client first: a missing key must not leave an empty session file behind.

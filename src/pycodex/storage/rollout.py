@@ -2,25 +2,27 @@
 
 Layout (Codex v0.20): ``$CODEX_HOME/sessions/YYYY/MM/DD/rollout-YYYY-MM-DDTHH-MM-SS-<id>.jsonl``
 (local time in the path, like Codex). Line 1 is the session metadata
-``{"id","timestamp","instructions","cwd","git","originator","cli_version"}``; every further
-line is one conversation item, in exactly the JSON sent to the model
-(:func:`pycodex.protocol.items.to_json`).
+``{"id","timestamp","instructions","cwd","git","originator","cli_version","writer"}``
+(``"writer": "pycodex"`` marks the file as pycodex's own; a continuation of another CLI's
+session adds ``"resumed_from": {"path","id","format"}``); every further line is one
+conversation item, in exactly the JSON sent to the model (:func:`pycodex.protocol.items.to_json`).
 
 Why this survives ``kill -9``: the file is opened with ``O_APPEND`` and each line goes out in
 one ``write`` call, immediately, with no user-space buffer. A killed process loses at most
 the line it was writing; the reader skips such a torn line, and :meth:`RolloutWriter.append_to`
 cuts it off before appending so the file stays valid JSONL.
 
-The reader also accepts what real Codex writes: v0.20's ``{"record_type":"state"}`` lines and
-later versions' ``{"type":"session_meta"|"response_item"|…, "payload":{…}}`` envelopes.
+The reader also accepts what real Codex writes (v0.20 and the later ``{"timestamp","type",
+"payload"}`` envelopes; :mod:`pycodex.storage.rollout_formats`). Resuming such a file never
+writes to it: :func:`open_for_resume` continues in a new pycodex file that holds a cleaned
+copy of the history and links to its source (docs/sessions.md).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,29 +30,36 @@ from types import TracebackType
 from typing import Any
 
 from pycodex import __version__
-from pycodex.protocol.errors import CodexError, UsageError
-from pycodex.protocol.items import MessageItem, ResponseItem, item_from_json, to_json
+from pycodex.protocol.errors import CodexError
+from pycodex.protocol.items import ResponseItem, to_json
 from pycodex.storage.files import ensure_private_dir, json_line, write_line
+from pycodex.storage.rollout_formats import (
+    COMPACTED_RECORD,
+    PYCODEX_FORMAT,
+    WRITER_MARKER,
+    LineReader,
+    RolloutFormat,
+    clean_foreign,
+    id_from_name,
+    own_items,
+    parse_line,
+)
+from pycodex.storage.rollout_list import (
+    SESSIONS_DIR,
+    AmbiguousSessionError,
+    SessionSummary,
+    find_latest_session,
+    find_session,
+    list_sessions,
+    sessions_root,
+)
 
-SESSIONS_DIR = "sessions"
 DEFAULT_ORIGINATOR = "codex_cli_rs"
-_NAME_RE = re.compile(r"^rollout-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2})-(.+)\.jsonl$")
 _SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>")
-_PREVIEW_SCAN_BYTES = 256 * 1024
-_PREVIEW_CHARS = 80
 
 
 class SessionFileError(CodexError):
     """A session file that cannot be read or is not a session file."""
-
-
-class AmbiguousSessionError(UsageError):
-    """A session id prefix that matches more than one session."""
-
-
-def sessions_root(codex_home: Path) -> Path:
-    return codex_home / SESSIONS_DIR
 
 
 def _iso_utc(moment: datetime) -> str:
@@ -77,6 +86,7 @@ class RolloutWriter:
         git: dict[str, Any] | None = None,
         originator: str = DEFAULT_ORIGINATOR,
         cli_version: str = __version__,
+        resumed_from: dict[str, Any] | None = None,
     ) -> RolloutWriter:
         """Start a new session file and write its metadata line."""
         if not _SAFE_ID_RE.match(session_id):
@@ -96,7 +106,10 @@ class RolloutWriter:
             "git": git,
             "originator": originator,
             "cli_version": cli_version,
+            "writer": WRITER_MARKER,
         }
+        if resumed_from is not None:
+            meta["resumed_from"] = resumed_from
         try:
             writer.record_json(meta)
         except BaseException:
@@ -169,40 +182,14 @@ class SavedSession:
     items: tuple[ResponseItem, ...]
     meta: dict[str, Any]
     skipped_lines: int = 0  # torn or malformed lines that were ignored
+    format: RolloutFormat = PYCODEX_FORMAT  # who wrote the file (rollout_formats)
+    unknown_lines: int = 0  # well-formed lines of kinds pycodex does not use
+    dropped_items: int = 0  # another CLI's items not carried over (its context, reasoning …)
 
-
-COMPACTED_RECORD = "compacted"
-"""``{"record_type": "compacted"}``: the items after this line replace all before it."""
-
-
-def _id_from_name(path: Path) -> str | None:
-    match = _NAME_RE.match(path.name)
-    return match.group(2) if match else None
-
-
-def _parse_line(raw: bytes) -> dict[str, Any] | None:
-    try:
-        obj = json.loads(raw)
-    except ValueError:  # includes UnicodeDecodeError
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def _classify(obj: dict[str, Any], have_meta: bool) -> tuple[str, Any]:
-    """("meta", dict) | ("item", ResponseItem) | ("reset" | "skip", None) for one line."""
-    kind = obj.get("type")
-    payload = obj.get("payload")
-    if kind == "session_meta" and isinstance(payload, dict):
-        return "meta", payload
-    if kind == "response_item" and isinstance(payload, dict):
-        return "item", item_from_json(payload)
-    if obj.get("record_type") == COMPACTED_RECORD:
-        return "reset", None  # the history was compacted: what follows replaces it
-    if "record_type" in obj or (isinstance(payload, dict) and "timestamp" in obj):
-        return "skip", None  # v0.20 state markers; later turn_context/event_msg/compacted
-    if kind is None and not have_meta and "id" in obj:
-        return "meta", obj
-    return "item", item_from_json(obj)
+    @property
+    def foreign(self) -> bool:
+        """Written by another CLI: resumed into a new pycodex file, never appended to."""
+        return self.format != PYCODEX_FORMAT
 
 
 def read_rollout(path: Path) -> SavedSession:
@@ -211,164 +198,88 @@ def read_rollout(path: Path) -> SavedSession:
         data = path.read_bytes()
     except OSError as exc:
         raise SessionFileError(f"cannot read session file {path}: {exc.strerror or exc}") from exc
-    meta: dict[str, Any] | None = None
-    items: list[ResponseItem] = []
+    reader = LineReader()
     skipped = 0
     for raw in data.split(b"\n"):
         if not raw.strip():
             continue
-        obj = _parse_line(raw)
+        obj = parse_line(raw)
         if obj is None:
             skipped += 1
-            continue
-        kind, value = _classify(obj, meta is not None)
-        if kind == "meta":
-            meta = meta or value
-        elif kind == "reset":
-            items.clear()
-        elif kind == "item" and value is not None:
-            items.append(value)
-    session_id = (meta or {}).get("id") or _id_from_name(path)
+        else:
+            reader.feed(obj)
+    meta = reader.meta or {}
+    session_id = meta.get("id") or id_from_name(path)
     if not session_id:
         raise SessionFileError(f"{path} is not a session file (no session metadata)")
+    fmt = reader.format
+    if fmt == PYCODEX_FORMAT:
+        items, dropped = own_items(reader.items), 0
+    else:
+        cleaned = clean_foreign(reader.items)
+        items, dropped = cleaned.items, cleaned.dropped
     return SavedSession(
         session_id=str(session_id),
         path=path,
-        items=tuple(items),
-        meta=meta or {},
+        items=items,
+        meta=meta,
         skipped_lines=skipped,
+        format=fmt,
+        unknown_lines=reader.unknown_lines,
+        dropped_items=dropped,
     )
 
 
-def _rollout_files(codex_home: Path) -> Iterator[Path]:
-    root = sessions_root(codex_home)
-    if not root.is_dir():
-        return
-    for path in root.glob("*/*/*/rollout-*.jsonl"):
-        if path.is_file():
-            yield path
+def open_for_resume(
+    saved: SavedSession,
+    codex_home: Path,
+    *,
+    instructions: str | None,
+    cwd: Path,
+    git: dict[str, Any] | None = None,
+    originator: str = DEFAULT_ORIGINATOR,
+    now: datetime | None = None,
+) -> RolloutWriter:
+    """The writer a resumed session records to.
 
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def _newest_first(paths: list[Path]) -> list[Path]:
-    return sorted(paths, key=lambda p: (_mtime(p), p.name), reverse=True)
-
-
-def find_latest_session(codex_home: Path) -> Path | None:
-    """The most recently written session file (a resumed session counts as recent)."""
-    paths = _newest_first(list(_rollout_files(codex_home)))
-    return paths[0] if paths else None
-
-
-def find_session(codex_home: Path, session_id: str) -> Path | None:
-    """The file of a session, by full id or a unique prefix of it.
-
-    Raises :class:`AmbiguousSessionError` when a prefix matches several sessions.
+    pycodex's own file is continued in place (as Codex v0.20 does). Another CLI's file is
+    never written: a new pycodex file under ``sessions/YYYY/MM/DD/`` gets the same session
+    id, a ``resumed_from`` link and a copy of the cleaned history, so it resumes on its own
+    even if the source is later moved or rewritten by the CLI that owns it.
     """
-    wanted = session_id.strip().lower()
-    if not wanted:
-        return None
-    exact: list[Path] = []
-    by_prefix: dict[str, list[Path]] = {}
-    for path in _rollout_files(codex_home):
-        found = (_id_from_name(path) or "").lower()
-        if found == wanted:
-            exact.append(path)
-        elif found.startswith(wanted):
-            by_prefix.setdefault(found, []).append(path)
-    if exact:
-        return _newest_first(exact)[0]
-    if len(by_prefix) > 1:
-        shown = ", ".join(sorted(by_prefix)[:5])
-        raise AmbiguousSessionError(
-            f"session id {session_id!r} matches {len(by_prefix)} sessions ({shown}); "
-            "give more characters"
-        )
-    if by_prefix:
-        return _newest_first(next(iter(by_prefix.values())))[0]
-    return None
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """What a session picker shows for one saved session."""
-
-    session_id: str
-    path: Path
-    timestamp: str  # ISO 8601 start time from the metadata ("" when unknown)
-    preview: str | None  # first user message, one line, shortened
-    cwd: str | None
-    modified: float  # file mtime, seconds since the epoch
-
-
-def _preview(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= _PREVIEW_CHARS else line[: _PREVIEW_CHARS - 1] + "…"
-
-
-def _head_lines(path: Path) -> Generator[bytes, None, None]:
-    """Lines from the start of a file, at most ``_PREVIEW_SCAN_BYTES`` (pickers are fast)."""
-    budget = _PREVIEW_SCAN_BYTES
-    with path.open("rb") as fh:
-        while budget > 0:
-            line = fh.readline(budget)
-            if not line:
-                return
-            budget -= len(line)
-            yield line
-
-
-def _summarize(path: Path) -> SessionSummary | None:
-    meta: dict[str, Any] | None = None
-    preview: str | None = None
-    head = _head_lines(path)
-    try:
-        for raw in head:
-            obj = _parse_line(raw) if raw.strip() else None
-            if obj is None:
-                continue
-            kind, value = _classify(obj, meta is not None)
-            if kind == "meta":
-                meta = meta or value
-            elif isinstance(value, MessageItem) and value.role == "user":
-                text = value.text.strip()
-                if text and not text.startswith(_CONTEXT_PREFIXES):
-                    preview = _preview(text)
-                    break
-    except OSError:
-        return None
-    finally:
-        head.close()
-    session_id = (meta or {}).get("id") or _id_from_name(path)
-    if not session_id:
-        return None
-    match = _NAME_RE.match(path.name)
-    timestamp = str((meta or {}).get("timestamp") or (match.group(1) if match else ""))
-    cwd = (meta or {}).get("cwd")
-    return SessionSummary(
-        session_id=str(session_id),
-        path=path,
-        timestamp=timestamp,
-        preview=preview,
-        cwd=str(cwd) if cwd is not None else None,
-        modified=_mtime(path),
+    if not saved.foreign:
+        return RolloutWriter.append_to(saved.path)
+    link = {"path": str(saved.path), "id": saved.session_id, "format": saved.format}
+    writer = RolloutWriter.create(
+        codex_home,
+        saved.session_id,
+        instructions=instructions,
+        cwd=cwd,
+        now=now,
+        git=git,
+        originator=originator,
+        resumed_from=link,
     )
+    try:
+        writer.record_items(saved.items)
+    except BaseException:
+        writer.close()
+        raise
+    return writer
 
 
-def list_sessions(codex_home: Path, *, limit: int | None = None) -> list[SessionSummary]:
-    """Saved sessions, most recently written first (at most ``limit``)."""
-    paths = _newest_first(list(_rollout_files(codex_home)))
-    summaries: list[SessionSummary] = []
-    for path in paths:
-        if limit is not None and len(summaries) >= limit:
-            break
-        summary = _summarize(path)
-        if summary is not None:
-            summaries.append(summary)
-    return summaries
+__all__ = [
+    "COMPACTED_RECORD",
+    "SESSIONS_DIR",
+    "AmbiguousSessionError",
+    "RolloutWriter",
+    "SavedSession",
+    "SessionFileError",
+    "SessionSummary",
+    "find_latest_session",
+    "find_session",
+    "list_sessions",
+    "open_for_resume",
+    "read_rollout",
+    "sessions_root",
+]
