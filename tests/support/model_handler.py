@@ -274,6 +274,10 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
         return wire_render.render_chat(turn, ctx, self.owner.chat_reasoning_field)
 
     def _fault(self, wire: str, fault: Fault, ctx: RenderContext) -> None:
+        if fault.kind == "no_answer":  # accepted, read, never answered
+            self.owner._hold(self.connection, fault.hold_seconds)
+            self.close_connection = True
+            return
         if fault.kind == "http_status" and isinstance(fault.body, str):
             self._send_bytes(fault.status, fault.body.encode(), "text/plain", self._served)
             return

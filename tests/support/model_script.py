@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 FaultKind = Literal[
-    "http_status", "cut", "idle", "noisy_success", "json_error_body", "stream_error", "empty_body"
+    "http_status",
+    "cut",
+    "idle",
+    "noisy_success",
+    "json_error_body",
+    "stream_error",
+    "empty_body",
+    "no_answer",
 ]
 
 
@@ -87,6 +94,9 @@ class Fault:
     * ``stream_error``: a started stream that reports failure in-band
       (Responses ``response.failed``; Chat a ``{"error": ...}`` data line), then ends.
     * ``empty_body``: HTTP 200, ``text/event-stream``, and a body with nothing in it.
+    * ``no_answer``: the request is read and nothing at all is sent (not even a status
+      line) for ``hold_seconds`` (ends early as for ``idle``), then the connection closes:
+      a server that accepts and never answers.
     ``http_status`` with a ``str`` body sends it as ``text/plain`` (a traceback, say).
     """
 
@@ -121,6 +131,10 @@ class Fault:
         cls, after_events: int = 1, hold_seconds: float = 10.0, *, turn: Turn | None = None
     ) -> Fault:
         return cls("idle", after_events=after_events, hold_seconds=hold_seconds, turn=turn)
+
+    @classmethod
+    def no_answer(cls, hold_seconds: float = 10.0) -> Fault:
+        return cls("no_answer", hold_seconds=hold_seconds)
 
     @classmethod
     def noisy_success(cls, turn: Turn | None = None) -> Fault:
@@ -279,6 +293,8 @@ def step_from_json(obj: dict[str, Any]) -> Step:
         return Fault.stream_error(str(obj.get("message", "scripted stream failure")))
     if kind == "empty_body":
         return Fault.empty_body()
+    if kind == "no_answer":
+        return Fault.no_answer(float(obj.get("hold_seconds", 10.0)))
     raise ScriptError(f"unknown fault kind: {obj['fault']!r}")
 
 

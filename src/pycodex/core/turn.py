@@ -23,6 +23,7 @@ from pycodex.core.response import stream_response
 from pycodex.core.session import Session
 from pycodex.core.tools.context import ToolContext
 from pycodex.core.tools.router import dispatch
+from pycodex.core.waiting import WaitingWatch
 from pycodex.models.base import FunctionTool, ModelClient, Prompt
 from pycodex.protocol.errors import ModelError
 from pycodex.protocol.events import BackgroundEvent, EventMsg, TokenCount
@@ -103,17 +104,19 @@ async def run_turn(tc: TurnContext) -> str | None:
     session = tc.session
     instructions = base_instructions(session.config)
     last_message: str | None = None
+    # a model that goes quiet is reported with the retry plan (ModelWaiting)
+    model = WaitingWatch(tc.model, session.config.model_provider, tc.emit)
     while True:
         await maybe_auto_compact(tc)
         tc.take_pending()
         try:
-            result = await stream_response(tc.model, _prompt(tc, instructions), tc.emit)
+            result = await stream_response(model, _prompt(tc, instructions), tc.emit)
         except ModelError as exc:
             # The window was unknown or the estimate was wrong: compact once and retry.
             if not is_context_overflow(exc) or len(session.history) < 2:
                 raise
             await compact_now(tc)
-            result = await stream_response(tc.model, _prompt(tc, instructions), tc.emit)
+            result = await stream_response(model, _prompt(tc, instructions), tc.emit)
         session.record(result.items)
         if result.usage is not None:
             session.add_usage(result.usage)

@@ -218,6 +218,22 @@ class StreamError:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelWaiting:
+    """Progress, not an error: the model has sent nothing for ``elapsed_seconds`` (no
+    answer yet, or a stream gone quiet, ``responded``). Emitted when the silence passes a
+    threshold, then at doubling intervals; names the retry plan: this is ``attempt``, each
+    attempt gives up after ``timeout_seconds`` of silence, ``retries_left`` more follow."""
+
+    message: str
+    elapsed_seconds: float
+    attempt: int = 1
+    retries_left: int = 0
+    timeout_seconds: float = 0.0
+    responded: bool = False
+    type: Literal["model_waiting"] = "model_waiting"
+
+
+@dataclass(frozen=True, slots=True)
 class Error:
     """A fatal error for the current turn (the turn then ends with ``task_complete``)."""
 
@@ -255,6 +271,7 @@ EventMsg = (
     | McpToolCallEnd
     | BackgroundEvent
     | StreamError
+    | ModelWaiting
     | Error
     | ShutdownComplete
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from typing import Any, TextIO
 
 from pycodex.config.schema import Config
 from pycodex.core.terminal_text import sanitize, sanitize_tree
+from pycodex.frontends.headless.waiting import write_waiting
 from pycodex.protocol.events import (
     AgentMessage,
     AgentReasoning,
@@ -33,6 +35,7 @@ from pycodex.protocol.events import (
     ExecCommandEnd,
     McpToolCallBegin,
     McpToolCallEnd,
+    ModelWaiting,
     PatchApplyBegin,
     PatchApplyEnd,
     PlanUpdate,
@@ -134,6 +137,7 @@ class HumanRenderer:
         self._pending_message: str | None = None
         self._mcp_started: dict[str, str] = {}
         self._patch_started: dict[str, datetime] = {}
+        self.err: TextIO = sys.stderr  # a silent model's progress (headless.waiting)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -179,6 +183,9 @@ class HumanRenderer:
         Every string of the event is made terminal-safe here, before anything is styled."""
         event = dataclasses.replace(event, msg=sanitize_tree(event.msg))
         msg = event.msg
+        if isinstance(msg, ModelWaiting):  # progress on stderr; a held message stays held
+            write_waiting(self.err, msg)
+            return
         if isinstance(msg, TokenCount):
             self._on_tool_event(event)
             return

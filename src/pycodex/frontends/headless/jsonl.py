@@ -35,6 +35,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from pycodex.frontends.headless.waiting import waiting_json
 from pycodex.protocol.events import (
     AgentMessage,
     AgentReasoning,
@@ -47,6 +48,7 @@ from pycodex.protocol.events import (
     ExecCommandEnd,
     McpToolCallBegin,
     McpToolCallEnd,
+    ModelWaiting,
     PatchApplyBegin,
     PatchApplyEnd,
     PlanUpdate,
@@ -204,6 +206,8 @@ class JsonlMapper:
                 # Outside a turn it is news about the session (an MCP server that did not
                 # start, an image that could not be read): a top-level `error` line.
                 return [] if self._in_turn else [{"type": "error", "message": msg.message}]
+            case ModelWaiting():  # progress, not an item: see headless.waiting
+                return [waiting_json(msg)]
             case StreamError():
                 # core's text already says what failed and the retry: "…; retrying 1/5 in 0.2s…"
                 return [{"type": "error", "message": msg.message}]
