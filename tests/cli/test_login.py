@@ -91,7 +91,6 @@ def test_with_api_key_reads_stdin(home: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "stdin"),
     [
-        (("login",), None),
         (("login", "--with-api-key"), ""),
         (("login", "--api-key", ""), None),
         (("login", "--api-key", "sk-has space-in-it-0000"), None),
@@ -110,9 +109,11 @@ def test_bad_login_usage_is_one_line_exit_2(
 
 
 def test_no_key_message_says_how(home: Path) -> None:
-    proc = codex(home, "login")
+    # `codex login` alone is the ChatGPT sign-in (tests/cli/test_login_chatgpt.py).
+    proc = codex(home, "login", "--with-api-key", stdin="")
     assert "codex login --api-key KEY" in proc.stderr
     assert "--with-api-key" in proc.stderr
+    assert "`codex login` alone signs in with ChatGPT" in proc.stderr
 
 
 def test_unwritable_codex_home_is_one_line(tmp_path: Path) -> None:
@@ -134,7 +135,7 @@ def test_corrupt_auth_json_is_one_line(home: Path) -> None:
     ]
 
 
-def test_chatgpt_sign_in_is_not_logged_in_with_a_hint(home: Path) -> None:
+def test_incomplete_chatgpt_sign_in_is_not_logged_in_with_a_hint(home: Path) -> None:
     home.mkdir()
     (home / "auth.json").write_text(json.dumps({"OPENAI_API_KEY": None, "tokens": {}}))
     proc = codex(home, "login", "status")

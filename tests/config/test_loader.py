@@ -111,6 +111,7 @@ def test_the_29_keys_of_v020_plus_later_ones_are_known() -> None:
         "include_apply_patch_tool",
         "max_tool_timeout_sec",
         "model_instructions_file",
+        "preferred_auth_method",
     }
     assert set(SETTINGS) == set(ROOT.fields) - {"profile", "profiles"}
 

@@ -167,9 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_mcp_subcommands(mcp)
     add("mcp-server", "mcp_cmd:run_mcp", "run pycodex as an MCP server on stdio")
 
-    lg = add("login", "login_cmd:run_login", "store an API key in $CODEX_HOME/auth.json")
+    lg = add("login", "login_cmd:run_login", "sign in with ChatGPT (browser), or store an API key")
     lg.add_argument("--api-key", metavar="KEY", help="the API key to store")
     lg.add_argument("--with-api-key", action="store_true", help="read the API key from stdin")
+    # Hidden, for tests and a sign-in server on this machine (loopback URLs only).
+    lg.add_argument("--experimental_issuer", dest="issuer", help=argparse.SUPPRESS)
+    lg.add_argument("--experimental_client-id", dest="client_id", help=argparse.SUPPRESS)
+    lg.add_argument("--experimental_port", dest="login_port", type=int, help=argparse.SUPPRESS)
+    lg.add_argument(
+        "--experimental_timeout", dest="login_timeout", type=float, help=argparse.SUPPRESS
+    )
     lg_sub = lg.add_subparsers(dest="login_command", metavar="status", parser_class=_Parser)
     st = lg_sub.add_parser("status", help="show how pycodex authenticates")
     _add_global_options(st, nested=True)

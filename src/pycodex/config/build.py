@@ -54,6 +54,7 @@ _PLAIN = (
     "include_plan_tool",
     "include_apply_patch_tool",
     "chatgpt_base_url",
+    "preferred_auth_method",
     "internal_originator",
 )
 

@@ -176,6 +176,7 @@ SETTINGS: dict[str, Spec] = {
     "mcp_servers": MapOf(MCP_SERVER),
     "projects": MapOf(Table({"trust_level": Leaf("enum", ("trusted", "untrusted"))})),
     "chatgpt_base_url": STR,
+    "preferred_auth_method": Leaf("enum", ("chatgpt", "apikey")),
     "experimental_resume": PATH,
     "internal_originator": STR,
 }
@@ -195,7 +196,6 @@ NEWER_CODEX_KEYS = frozenset(
         "model_verbosity",
         "model_reasoning_summary_format",
         "review_model",
-        "preferred_auth_method",
         "forced_login_method",
         "forced_chatgpt_workspace_id",
         "cli_auth_credentials_store",

@@ -176,5 +176,6 @@ class Config:
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     projects: dict[str, ProjectConfig] = field(default_factory=dict)
     chatgpt_base_url: str = "https://chatgpt.com/backend-api/"
+    preferred_auth_method: str = "chatgpt"  # "apikey": an API key wins over a ChatGPT sign-in
     experimental_resume: Path | None = None
     internal_originator: str = "codex_cli_rs"

@@ -78,14 +78,17 @@ class SessionClosedError(CodexError):
 
 
 def _build_model_client(config: Config, env: Mapping[str, str], session_id: str) -> ModelClient:
+    from pycodex.core.model_auth import session_auth
     from pycodex.models.client import create_model_client
-    from pycodex.storage.auth import load_api_key
 
+    api_key, chatgpt = session_auth(config, env)  # an API key, or the ChatGPT sign-in
     return create_model_client(
         config.model_provider,
         request_options(config),
         env=env,
-        api_key=load_api_key(config.codex_home),
+        api_key=api_key,
+        chatgpt=chatgpt,
+        chatgpt_base_url=config.chatgpt_base_url,
         session_id=session_id,
         originator=config.internal_originator,
     )

@@ -18,6 +18,11 @@ without usage gets an estimate marked ``estimated``; with the provider's ``text_
 the calls a model wrote as text become real function calls; before the first request the
 prompt is measured against the context window (asked from Ollama with
 ``probe_context_window``), and a ``Notice`` says once when it does not fit.
+
+ChatGPT sign-in (``chatgpt``, a ``RequestAuth`` such as ``chatgpt_tokens.ChatgptCredentials``):
+for a provider with ``requires_openai_auth`` the headers come from it before every attempt
+(it refreshes when due), the default OpenAI base URL becomes the ChatGPT backend
+(``chatgpt_base_url`` + ``codex``, as Codex), and one 401 triggers one refresh and a retry.
 """
 
 from __future__ import annotations
@@ -86,7 +91,20 @@ def _empty_body() -> StreamDisconnected:
 
 
 CONNECT_TIMEOUT_SECONDS = 30.0
+CHATGPT_BACKEND_PATH = "codex"  # under chatgpt_base_url: {base}/codex/responses
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class RequestAuth(Protocol):
+    """Credentials that change during a session (a ChatGPT sign-in refreshes)."""
+
+    async def headers(self) -> dict[str, str]: ...
+    async def after_unauthorized(self) -> None: ...
+
+
+def chatgpt_backend_url(chatgpt_base_url: str) -> str:
+    """The model base URL of a ChatGPT sign-in: ``{chatgpt_base_url}/codex``."""
+    return chatgpt_base_url.rstrip("/") + "/" + CHATGPT_BACKEND_PATH
 
 
 class _WireParser(Protocol):
@@ -191,8 +209,10 @@ class HttpModelClient:
         sleep: Sleep = asyncio.sleep,
         backoff: Backoff | None = None,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        auth: RequestAuth | None = None,
     ) -> None:
         self.provider = provider
+        self._auth = auth
         self.options = options
         self.url = build_url(provider)
         self.headers = dict(headers)
@@ -246,6 +266,7 @@ class HttpModelClient:
         if self.provider.text_tool_calls and prompt.tools:
             schemas = {t.name: t.parameters for t in prompt.tools}
         request_retries = stream_retries = 0
+        reauthorized = False
         while True:
             attempt_events = self._attempt(body, headers, schemas, prompt_tokens)
             try:
@@ -256,6 +277,9 @@ class HttpModelClient:
                 if self._drop_tool_choice(exc, request):
                     request.pop("tool_choice", None)
                     body = json.dumps(request).encode("utf-8")
+                    continue
+                if not reauthorized and await self._reauthorize(exc):
+                    reauthorized = True  # once per stream(): refresh, then the same request
                     continue
                 if not exc.retryable:
                     raise
@@ -280,6 +304,13 @@ class HttpModelClient:
                 # Deterministic close when the consumer stops early (aclose/cancel).
                 await attempt_events.aclose()
 
+    async def _reauthorize(self, exc: ModelError) -> bool:
+        """A 401 with a refreshable sign-in: refresh it (raises when that fails)."""
+        if self._auth is None or not isinstance(exc, ProviderHttpError) or exc.status != 401:
+            return False
+        await self._auth.after_unauthorized()
+        return True
+
     def _drop_tool_choice(self, exc: ModelError, request: dict[str, Any]) -> bool:
         """A 4xx about ``tool_choice`` (vLLM without ``--enable-auto-tool-choice``): resend
         without it, once; it stays off for the rest of this client."""
@@ -301,6 +332,8 @@ class HttpModelClient:
         prompt_tokens: int = 0,
     ) -> AsyncGenerator[ModelEvent, None]:
         idle = self.provider.stream_idle_timeout_ms / 1000.0
+        if self._auth is not None:  # fresh each attempt: a refresh may have happened
+            headers = {**headers, **await self._auth.headers()}
         resp = await open_request(
             "POST",
             self.url,
@@ -397,9 +430,17 @@ def create_model_client(
     originator: str = "codex_cli_rs",
     sleep: Sleep = asyncio.sleep,
     backoff: Backoff | None = None,
+    chatgpt: RequestAuth | None = None,
+    chatgpt_base_url: str | None = None,
 ) -> ModelClient:
-    """Build the client for a provider; raises ``AuthError`` when its key is missing or empty."""
-    bearer = resolve_bearer(provider, env, api_key)
+    """Build the client for a provider; raises ``AuthError`` when its key is missing or empty.
+
+    With ``chatgpt`` (a ChatGPT sign-in) a provider that ``requires_openai_auth`` is
+    authorized by it instead of an API key; see the module docstring."""
+    auth = chatgpt if chatgpt is not None and provider.requires_openai_auth else None
+    if auth is not None and chatgpt_base_url and provider.base_url in (None, OPENAI_BASE_URL):
+        provider = dataclasses.replace(provider, base_url=chatgpt_backend_url(chatgpt_base_url))
+    bearer = None if auth is not None else resolve_bearer(provider, env, api_key)
     headers = build_headers(
         provider,
         env,
@@ -409,5 +450,5 @@ def create_model_client(
         extra=options.extra_headers,
     )
     return HttpModelClient(
-        provider, options, headers=headers, env=env, sleep=sleep, backoff=backoff
+        provider, options, headers=headers, env=env, sleep=sleep, backoff=backoff, auth=auth
     )
