@@ -13,6 +13,7 @@ from pycodex.core.approval_policy import (
     EMPTY_PATCH,
     EXEC_REJECTED,
     PATCH_OUTSIDE_REJECTED,
+    PATCH_READ_ONLY_REJECTED,
     PATCH_REJECTED,
     RETRY_REASON,
     Abort,
@@ -237,6 +238,7 @@ def out(*paths: str) -> AskUser:
 
 
 N = Reject(PATCH_OUTSIDE_REJECTED)
+R = Reject(PATCH_READ_ONLY_REJECTED)  # read-only: no root at all, "outside" would mislead
 RO_ASK = (
     out("/ws/a.py", "/ws/sub/b.py"),
     out("/tmp/scratch.txt", "/var/tmpdir/x"),
@@ -258,7 +260,7 @@ PATCH_MATRIX: list[tuple[AskForApproval, SandboxMode, tuple[PatchAssessment, ...
     (ON_REQUEST, RO, (*RO_ASK, U)),
     (ON_REQUEST, WW, (*WW_ASK, U)),
     (ON_REQUEST, DFA, (F, F, F, F, F, F, U)),
-    (NEVER, RO, (N, N, N, N, N, N, U)),
+    (NEVER, RO, (R, R, R, R, R, R, U)),
     (NEVER, WW, (S, S, N, N, N, N, U)),
     (NEVER, DFA, (F, F, F, F, F, F, U)),
 ]

@@ -150,7 +150,9 @@ def test_exec_failed_patch_changes_nothing_and_the_model_sees_why(
     assert output.startswith("error: ") and "src/app.py" in output
     assert 'return "hi " + name' in output  # the nearest actual line
     assert "No files were changed" in output
-    assert not res.items("file_change")
+    (failed,) = res.items("file_change")  # never applied, but shown with the reason
+    assert failed["status"] == "failed" and failed["changes"] == []
+    assert failed["error"]["message"] == output
 
 
 def test_exec_chat_wire_apply_patch_tool(

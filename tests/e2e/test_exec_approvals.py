@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pycodex.core.approval_policy import PATCH_OUTSIDE_REJECTED
+from pycodex.core.approval_policy import PATCH_READ_ONLY_REJECTED
 from tests.core.test_approvals_e2e import needs_sandbox
 from tests.e2e.harness import codex, function_outputs, write_config
 from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
@@ -65,7 +65,7 @@ def test_exec_never_asks_and_the_sandbox_decides(
         assert json.loads(patched)["output"].startswith("Success.")
         assert (repo / "added.txt").read_text() == "added\n"
     else:  # read-only: no writable root, and never rejects without asking
-        assert patched == PATCH_OUTSIDE_REJECTED
+        assert patched == PATCH_READ_ONLY_REJECTED
         assert not (repo / "added.txt").exists()
 
 

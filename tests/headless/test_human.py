@@ -76,8 +76,8 @@ def test_header_and_cells() -> None:
         "--------",
     ]
     assert lines[10:14] == [ts + "User instructions:", "do it", ts + "thinking", "pondering"]
-    assert ts + "exec bash -lc 'seq 1 30' in /w" in lines
-    i = lines.index(ts + "bash -lc 'seq 1 30' succeeded in 12ms:")
+    assert ts + "exec seq 1 30 in /w" in lines  # the script, as a person types it
+    i = lines.index(ts + "seq 1 30 succeeded in 12ms:")
     assert lines[i + 1 : i + 22] == [*(str(n) for n in range(1, 21)), "... (+10 lines)"]
     assert ts + "false exited 1 in 1ms:" in lines
     assert ts + "tokens used: 950" in lines

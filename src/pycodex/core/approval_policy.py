@@ -83,8 +83,13 @@ from pycodex.protocol.policy import AskForApproval, ReviewDecision, SandboxMode
 
 EXEC_REJECTED = "exec command rejected by user"
 PATCH_REJECTED = "patch rejected by user"
+PATCH_REJECTED_PREFIX = "patch rejected"  # every refusal of a patch starts so (front ends)
 PATCH_OUTSIDE_REJECTED = (
-    "patch rejected: writing outside of the project; rejected by user approval settings"
+    "patch rejected: it writes outside the writable roots (and under `never` nobody is asked)"
+)
+PATCH_READ_ONLY_REJECTED = (
+    "patch rejected: the sandbox is read-only, so no file may be written "
+    "(and under `never` nobody is asked)"
 )
 EMPTY_COMMAND = "empty command"
 EMPTY_PATCH = "patch rejected: it changes no files"
@@ -242,7 +247,8 @@ def assess_patch(
     if not outside:
         return RunSandboxed()
     if policy is AskForApproval.NEVER:
-        return Reject(PATCH_OUTSIDE_REJECTED)
+        read_only = sandbox is SandboxMode.READ_ONLY
+        return Reject(PATCH_READ_ONLY_REJECTED if read_only else PATCH_OUTSIDE_REJECTED)
     return AskUser(reason)
 
 

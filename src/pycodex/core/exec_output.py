@@ -1,4 +1,4 @@
-"""How a command's result is shown to the model.
+"""How a command's result is shown to the model (and what a person is told about a cut).
 
 ``{"output": <stdout and stderr interleaved>, "metadata": {"exit_code", "duration_seconds"}}``.
 v0.20 sent only one of the two streams depending on the exit code and cut long output at
@@ -10,11 +10,15 @@ and summaries tend to be at the end).
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 
+from pycodex.core.display_text import format_size
 from pycodex.sandbox.spawn import CommandResult
 
 MAX_OUTPUT_BYTES = 10 * 1024
 MAX_OUTPUT_LINES = 256
+TIMED_OUT_SUFFIX = "and was killed"  # ends the model's text of a timed-out command
 
 
 def _take(lines: list[str], max_lines: int, max_bytes: int, *, from_end: bool) -> list[str]:
@@ -46,11 +50,13 @@ def truncate_head_tail(
     tail: str = "",
     omitted_lines: int = 0,
     *,
+    omitted_bytes: int = 0,
     max_bytes: int = MAX_OUTPUT_BYTES,
     max_lines: int = MAX_OUTPUT_LINES,
 ) -> str:
     """Fit ``head`` + ``tail`` (between which ``omitted_lines`` lines were already dropped
-    by the capture) into the budgets, half for the start and half for the end."""
+    by the capture, ``omitted_bytes`` bytes in all) into the budgets, half for the start and
+    half for the end."""
     if not omitted_lines:
         whole = head + tail
         if whole.count("\n") <= max_lines and len(whole.encode("utf-8")) <= max_bytes:
@@ -71,7 +77,7 @@ def truncate_head_tail(
         marker = f"[… {omitted} lines omitted …]"
     else:  # only cut lines: say how much of them is missing
         shown = sum(len(x.encode("utf-8")) for x in first + last)
-        total = len((head + tail).encode("utf-8"))
+        total = len((head + tail).encode("utf-8")) + omitted_bytes
         marker = f"[… {max(total - shown, 0)} bytes omitted …]"
     text_first = "".join(first)
     if text_first and not text_first.endswith("\n"):
@@ -83,14 +89,17 @@ def format_exec_output(result: CommandResult, *, timeout_ms: int | None = None) 
     """The ``function_call_output`` text for a finished command."""
     if result.omitted_bytes:
         text = truncate_head_tail(
-            result.aggregated_head, result.aggregated_tail, result.omitted_lines
+            result.aggregated_head,
+            result.aggregated_tail,
+            result.omitted_lines,
+            omitted_bytes=result.omitted_bytes,
         )
     else:
         text = truncate_head_tail(result.aggregated)
     if result.timed_out:
         limit = f" after {timeout_ms} ms" if timeout_ms is not None else ""
         sep = "" if not text or text.endswith("\n") else "\n"
-        text = f"{text}{sep}command timed out{limit} and was killed"
+        text = f"{text}{sep}command timed out{limit} {TIMED_OUT_SUFFIX}"
     payload = {
         "output": text,
         "metadata": {
@@ -99,3 +108,58 @@ def format_exec_output(result: CommandResult, *, timeout_ms: int | None = None) 
         },
     }
     return json.dumps(payload, ensure_ascii=False)
+
+
+# The line ``sandbox.spawn`` puts where capture dropped the middle of a long output.
+_CAPTURE_MARKER = re.compile(r"^\[… (\d+) lines \((\d+) bytes\) omitted …\]$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureCut:
+    """Where and how much capture dropped: the output is ``before`` + (``lines`` newlines
+    in ``omitted_bytes`` bytes, not kept) + ``after``; ``kept_bytes`` is what was kept."""
+
+    before: str
+    after: str
+    lines: int
+    omitted_bytes: int
+    kept_bytes: int
+
+    @property
+    def total_lines(self) -> int:
+        """Lines the command printed (a last line without a newline counts)."""
+        unterminated = 1 if self.after and not self.after.endswith("\n") else 0
+        return self.before.count("\n") + self.lines + self.after.count("\n") + unterminated
+
+
+def capture_cut(aggregated: str) -> CaptureCut | None:
+    """The capture's omission in a command's aggregated output, if it overflowed."""
+    found = _CAPTURE_MARKER.search(aggregated)
+    if found is None:
+        return None
+    before = aggregated[: found.start()]
+    after = aggregated[found.end() + 1 :]  # the marker is followed by a newline
+    before_size, after_size = len(before.encode("utf-8")), len(after.encode("utf-8"))
+    if before.endswith("\n") and before_size == after_size + 1:
+        # Capture keeps equal halves, so the head is one byte longer than the tail only
+        # when the marker was put on a line of its own: that newline is not output.
+        before, before_size = before[:-1], before_size - 1
+    kept = before_size + after_size
+    return CaptureCut(before, after, int(found.group(1)), int(found.group(2)), kept)
+
+
+def truncation_note(cut: CaptureCut) -> str:
+    """What a person is told about an output too large to keep whole."""
+    return (
+        f"output truncated at {format_size(cut.kept_bytes)}: "
+        f"{format_size(cut.omitted_bytes)} in the middle not kept"
+    )
+
+
+def timed_out(formatted_output: str) -> bool:
+    """Whether the model was told the command timed out (``format_exec_output``)."""
+    try:
+        text = json.loads(formatted_output)["output"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return isinstance(text, str) and text.endswith(TIMED_OUT_SUFFIX)

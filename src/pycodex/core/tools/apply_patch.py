@@ -11,13 +11,16 @@ The steps of one call, in order:
    ``ModelFiles`` (``sandbox.model_files``): the agent reads for the model only what a
    sandboxed command could read, never ``/proc``, ``/sys``, ``/dev`` or ``$CODEX_HOME``, judged
    on real paths. A failure goes back to the model as the library's text (file, hunk, nearest
-   lines); no event, nothing written. The plan records where each path really lands.
+   lines); nothing written, and a ``PatchApplyEnd`` without a begin (``success=False``,
+   the text as ``stderr``) so front ends show the failure. The plan records where each path
+   really lands.
 2. ``assess_patch``: the one approval call point (``approval_policy.assess_patch``, reference
    §5.1, real paths against the real ``writable_roots_for`` the configured sandbox; a request
    names the real path and says when it is outside the roots): apply inside the sandbox,
    apply without it (no sandbox configured, approved for the session), ask the user (an
    ``ApplyPatchApprovalRequest`` through the broker; approved patches are applied without
-   the sandbox), or refuse with a text for the model. Abort ends the turn.
+   the sandbox), or refuse with a text for the model (and the same begin-less failed
+   ``PatchApplyEnd``: a refusal is news for the user too). Abort ends the turn.
 3. baseline the touched files for the turn diff, emit ``PatchApplyBegin``.
 4. ``write_patch``: the one place where patch bytes reach the disk. A patch applied inside
    the sandbox is written by a child process started under it (``python -I -c`` running the
@@ -216,6 +219,13 @@ async def _write_sandboxed(ctx: ToolContext, planned: PlannedChanges, patch: str
     return ApplyResult(False, result.stdout or result.aggregated)
 
 
+def _not_applied(ctx: ToolContext, call_id: str, text: str) -> str:
+    """A patch that was never written (invalid, or refused): a failed ``PatchApplyEnd``
+    with no ``PatchApplyBegin`` tells the user why; ``text`` also goes to the model."""
+    ctx.emit(PatchApplyEnd(call_id, "", text, False))
+    return text
+
+
 def _success_output(result: ApplyResult, started: float) -> str:
     metadata = {"exit_code": 0, "duration_seconds": round(time.monotonic() - started, 1)}
     return json.dumps({"output": result.output, "metadata": metadata}, ensure_ascii=False)
@@ -240,10 +250,10 @@ async def apply_patch_call(ctx: ToolContext, call_id: str, patch: str, cwd: Path
     try:
         planned = plan_patch(parse_patch(patch), cwd, files)
     except PatchError as error:
-        return error.render()
+        return _not_applied(ctx, call_id, error.render())
     verdict = await assess_patch(ctx, call_id, planned)
     if not verdict.approved:
-        return verdict.message
+        return _not_applied(ctx, call_id, verdict.message)
     ctx.turn_diff.before_patch(planned.paths, planned.changes, file_state_reader(files))
     result = await _apply(ctx, call_id, planned, patch, verdict)
     if not result.success and verdict.sandboxed:
@@ -259,7 +269,7 @@ async def apply_patch_call(ctx: ToolContext, call_id: str, patch: str, cwd: Path
             ctx.emit(BackgroundEvent(matrix.failure_notice(result.output)))
             request = ApplyPatchApprovalRequest(call_id, planned.changes, retry.reason)
             answer = await ctx.approvals.ask(call_id, request, ctx.emit, "patch")
-            if isinstance(answer, Refused):
+            if isinstance(answer, Refused):  # its failure was reported by `_apply`
                 return answer.model_output
             if answer.remember:
                 ctx.approvals.remember_patch_paths(real_paths(planned)[0])
@@ -297,5 +307,5 @@ async def handle_apply_patch_tool(ctx: ToolContext, call_id: str, arguments: str
     try:
         patch = patch_from_arguments(arguments)
     except PatchError as error:
-        return error.render()
+        return _not_applied(ctx, call_id, error.render())
     return await apply_patch_call(ctx, call_id, patch, ctx.cwd)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,7 @@ async def _execute(
         ctx.emit(ExecCommandOutputDelta(call_id, stream, piece))
 
     ctx.emit(ExecCommandBegin(call_id, params.command, str(cwd)))
+    started = time.monotonic()
     try:
         result = await run_command(
             params.command,
@@ -236,7 +238,8 @@ async def _execute(
             sandbox=sandbox,
         )
     except asyncio.CancelledError:
-        ctx.emit(ExecCommandEnd(call_id, "", ABORTED, ABORTED, -1, 0.0, ABORTED))
+        took = time.monotonic() - started  # how long it ran before the interrupt
+        ctx.emit(ExecCommandEnd(call_id, "", ABORTED, ABORTED, -1, took, ABORTED))
         raise
     formatted = format_exec_output(result, timeout_ms=timeout_ms)
     if result.omitted_bytes or json.loads(formatted)["output"] != result.aggregated:

@@ -3,7 +3,11 @@
 A header describing the run (workdir, model, provider, approval, sandbox, reasoning), then
 one cell per notable event, each starting with ``[timestamp]``. Deltas are not shown: the
 final text of a message or a reasoning summary is printed once it is complete. Command
-output is cut to its first lines (the model still sees everything it is given).
+output is cut to its first lines, and one long line to its start and end
+(``core.display_text``); an output too large to capture whole says so (the model still sees
+everything it is given). A ``bash -lc SCRIPT`` command is shown as SCRIPT. A patch that was
+never applied (invalid, or refused by the approval settings) is a ``patch failed:`` or
+``patch rejected:`` cell with the reason.
 
 Everything shown comes from the model, its commands or MCP tools and passes through
 ``core.terminal_text`` first (one call per event, in ``on_event``): escape sequences are
@@ -21,6 +25,10 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from pycodex.config.schema import Config
+from pycodex.core.approval_policy import PATCH_REJECTED_PREFIX
+from pycodex.core.display_text import LINE_LIMIT, bound_line, bound_lines
+from pycodex.core.exec_output import capture_cut, timed_out, truncation_note
+from pycodex.core.shell_parse import shell_script
 from pycodex.core.terminal_text import sanitize, sanitize_tree
 from pycodex.frontends.headless.waiting import write_waiting
 from pycodex.protocol.events import (
@@ -47,6 +55,7 @@ from pycodex.protocol.events import (
 from pycodex.protocol.policy import SandboxMode
 
 MAX_OUTPUT_LINES = 20
+INTERRUPTED_OUTPUT = "aborted by user"  # what core reports for a command cut by ^C
 _PLAN_MARKS = {"completed": "[x]", "in_progress": "[~]", "pending": "[ ]"}
 
 
@@ -107,11 +116,50 @@ def describe_sandbox(config: Config) -> str:
 
 
 def head_lines(text: str, limit: int = MAX_OUTPUT_LINES) -> str:
-    """The first ``limit`` lines of ``text`` and a count of what was left out."""
-    lines = text.splitlines()
-    if len(lines) <= limit:
-        return "\n".join(lines)
-    return "\n".join([*lines[:limit], f"... (+{len(lines) - limit} lines)"])
+    """The first ``limit`` lines of ``text`` (each bounded: ``bound_line``) and a count of
+    what was left out; where capture dropped the middle of the output, the count includes
+    the dropped lines and a note says the output was truncated and how large it was."""
+    cut = capture_cut(text)
+    if cut is None:
+        lines = text.splitlines()
+        total, note = len(lines), ""
+    else:  # what follows the cut is not the next line: show lines before it only
+        lines = cut.before.splitlines()
+        total, note = cut.total_lines, truncation_note(cut)
+    shown = [bound_line(line) for line in lines[:limit]]
+    if cut is not None and len(shown) == len(lines) and shown and not cut.lines:
+        after = cut.after.splitlines()
+        if after and not cut.before.endswith("\n"):  # the cut is inside the last line
+            shown[-1] = _across_cut(lines[-1], after[0], cut.omitted_bytes)
+    rest = total - len(shown)
+    parts = [f"+{rest} lines" if rest else "", note]
+    if rest or note:
+        shown.append(f"... ({'; '.join(p for p in parts if p)})")
+    return "\n".join(shown)
+
+
+def _across_cut(start: str, end: str, omitted_bytes: int, limit: int = LINE_LIMIT) -> str:
+    """One line whose middle capture dropped (``start`` and ``end`` are what was kept):
+    bounded like ``bound_line``, the dropped bytes counted in the marker."""
+    half = limit // 2
+    if len(start) < half or len(end) < half:
+        return bound_line(start, limit)  # too short to stand for the line's two ends
+    gone = len(start[half:].encode("utf-8")) + omitted_bytes + len(end[:-half].encode("utf-8"))
+    return f"{start[:half]}[… {gone} bytes omitted …]{end[-half:]}"
+
+
+def command_text(command: tuple[str, ...] | list[str]) -> str:
+    """A command as a person would type it: ``bash -lc SCRIPT`` is SCRIPT, anything else
+    is shell-quoted."""
+    script = shell_script(command)
+    return script if script is not None else shlex.join(command)
+
+
+def took(seconds: float) -> str:
+    """A duration: ``8ms`` under a second (v0.20's unit), else ``2.5s``."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    return f"{seconds:.1f}s"
 
 
 class HumanRenderer:
@@ -133,7 +181,7 @@ class HumanRenderer:
         self.hide_reasoning = hide_reasoning
         self.show_raw_reasoning = show_raw_reasoning
         self._now = now
-        self._commands: dict[str, tuple[str, ...]] = {}
+        self._commands: dict[str, tuple[tuple[str, ...], datetime]] = {}
         self._pending_message: str | None = None
         self._mcp_started: dict[str, str] = {}
         self._patch_started: dict[str, datetime] = {}
@@ -214,13 +262,15 @@ class HumanRenderer:
                 if self.show_raw_reasoning and not self.hide_reasoning:
                     self._cell(f"{s.italic}{s.magenta}thinking (raw){s.reset}", msg.text)
             case ExecCommandBegin():
-                self._commands[msg.call_id] = msg.command
-                cmd = shlex.join(msg.command)
+                self._commands[msg.call_id] = (msg.command, self._now.now())
+                cmd = command_text(msg.command)
                 self._cell(f"{s.magenta}{s.bold}exec{s.reset} {s.bold}{cmd}{s.reset} in {msg.cwd}")
             case ExecCommandEnd():
                 self._exec_end(msg)
             case ExecApprovalRequest():
-                self._cell(f"{s.red}declined{s.reset} {shlex.join(msg.command)} (approval: never)")
+                self._cell(
+                    f"{s.red}declined{s.reset} {command_text(msg.command)} (approval: never)"
+                )
             case PatchApplyBegin():
                 self._patch_started[msg.call_id] = self._now.now()
                 approved = str(msg.auto_approved).lower()
@@ -231,7 +281,8 @@ class HumanRenderer:
             case PatchApplyEnd():
                 self._patch_end(msg)
             case TurnDiff():
-                diff = self._color_diff(msg.unified_diff) if msg.unified_diff else "(no changes)"
+                diff = bound_lines(msg.unified_diff)
+                diff = self._color_diff(diff) if diff else "(no changes)"
                 self._cell(f"{s.magenta}{s.bold}turn diff:{s.reset}", diff)
             case _:
                 self._on_tool_event(event)
@@ -271,16 +322,28 @@ class HumanRenderer:
 
     def _exec_end(self, msg: ExecCommandEnd) -> None:
         s = self.s
-        command = self._commands.pop(msg.call_id, ())
-        cmd = shlex.join(command) if command else "command"
-        ms = round(msg.duration_seconds * 1000)
+        command, started = self._commands.pop(msg.call_id, ((), None))
+        cmd = command_text(command) if command else "command"
+        seconds = msg.duration_seconds
+        if not seconds and started is not None:  # an interrupted command reports no time
+            seconds = (self._now.now() - started).total_seconds()
+        ms = round(seconds * 1000)
+        output = head_lines(msg.aggregated_output)
         if msg.exit_code == 0:
             title = f"{s.green}{s.bold}{cmd}{s.reset} {s.green}succeeded in {ms}ms:{s.reset}"
+        elif msg.exit_code == -1 and msg.stderr == INTERRUPTED_OUTPUT:
+            title = (
+                f"{s.red}{s.bold}{cmd}{s.reset} {s.red}interrupted after {took(seconds)}{s.reset}"
+            )
+            output = ""  # the body would only repeat "aborted by user"
+        elif timed_out(msg.formatted_output):
+            title = (
+                f"{s.red}{s.bold}{cmd}{s.reset} {s.red}timed out after {took(seconds)}:{s.reset}"
+            )
         else:
             title = (
                 f"{s.red}{s.bold}{cmd}{s.reset} {s.red}exited {msg.exit_code} in {ms}ms:{s.reset}"
             )
-        output = head_lines(msg.aggregated_output)
         self._cell(title, f"{s.dim}{output}{s.reset}" if output else None)
 
     def _changes(self, msg: PatchApplyBegin) -> str:
@@ -298,7 +361,8 @@ class HumanRenderer:
                 moved = f" -> {change.move_path}" if change.move_path else ""
                 lines.append(f"{s.bold}M {path}{moved}{s.reset}")
                 if change.unified_diff:
-                    lines.append(self._color_diff(change.unified_diff).rstrip("\n"))
+                    diff = bound_lines(change.unified_diff)
+                    lines.append(self._color_diff(diff).rstrip("\n"))
         return "\n".join(lines)
 
     def _color_diff(self, diff: str) -> str:
@@ -324,11 +388,17 @@ class HumanRenderer:
     def _patch_end(self, msg: PatchApplyEnd) -> None:
         s = self.s
         started = self._patch_started.pop(msg.call_id, None)
+        if started is None and not msg.success:  # never applied: invalid, or refused
+            reason = bound_lines((msg.stderr or msg.stdout).strip()) or "(no reason given)"
+            verdict = "rejected" if reason.startswith(PATCH_REJECTED_PREFIX) else "failed"
+            self._cell(f"{s.red}{s.bold}patch {verdict}:{s.reset}", f"{s.red}{reason}{s.reset}")
+            return
         ms = round((self._now.now() - started).total_seconds() * 1000) if started else 0
         code = 0 if msg.success else 1
         color = s.green if msg.success else s.red
         title = f"{color}{s.bold}apply_patch{s.reset} {color}exited {code} in {ms}ms:{s.reset}"
         output = ((msg.stdout if msg.success else msg.stderr) or msg.stdout or msg.stderr).rstrip()
+        output = bound_lines(output)
         self._cell(title, f"{s.dim}{output}{s.reset}" if output else None)
 
     def _plan(self, msg: PlanUpdate) -> None:

@@ -15,6 +15,9 @@ Codex "exec events" (reference §11.2) so tools written for it keep working; wha
   with ``turn.failed`` instead of ``turn.completed``. A retry notice (the model stream is
   being retried) is a top-level ``error`` line: it is news, not a failure.
 - An interrupted turn ends with ``turn.failed`` and the message ``turn interrupted``.
+- A failed ``file_change`` carries ``error.message`` (why). A patch that was never applied
+  (invalid, or refused by the approval settings: the message starts ``patch rejected``) is
+  a lone ``item.completed`` ``file_change`` with ``changes: []`` and status ``failed``.
 - A notice about the session outside a turn (an MCP server that failed to start) is a
   top-level ``error`` line too; the run goes on.
 - ``mcp_tool_call``: ``result`` holds the content blocks as the server sent them and its
@@ -113,7 +116,7 @@ class JsonlMapper:
     def _completed(self, kind: str, **fields: Any) -> list[JsonObject]:
         return [self._line("item.completed", self._new_item(kind, **fields))]
 
-    def map(self, event: Event) -> list[JsonObject]:
+    def map(self, event: Event) -> list[JsonObject]:  # noqa: PLR0915 (one case per event)
         """The lines (possibly none) that one event produces, in order."""
         msg = event.msg
         match msg:
@@ -176,6 +179,9 @@ class JsonlMapper:
             case PatchApplyEnd():
                 item = self._take(msg.call_id) or self._new_item("file_change", changes=[])
                 item["status"] = "completed" if msg.success else "failed"
+                if not msg.success:
+                    reason = (msg.stderr or msg.stdout).strip() or "the patch was not applied"
+                    item["error"] = {"message": reason}
                 return [self._line("item.completed", item)]
             case McpToolCallBegin():
                 inv = msg.invocation
