@@ -3,7 +3,9 @@
 Older cells leave the widget tree: each is rendered once into styled history lines (kept on
 disk, shown by the Ctrl+T pager), and its plain text goes to a second on-disk list for the
 transcript the CLI prints into the terminal's scrollback on exit. So a 500-turn session
-lays out and scrolls like a short one, and memory does not grow with its length.
+lays out and scrolls like a short one, and memory does not grow with its length. In that
+exit transcript one long line (a command printing 1 MiB without a newline) keeps only its
+start and end (``core.display_text.bound_lines``): the scrollback is for people.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from pycodex.core.display_text import bound_lines
 from pycodex.frontends.tui.cells import Cell
 from pycodex.frontends.tui.history import HistoryLines, render_ansi_lines
 from pycodex.frontends.tui.spill import SpilledStrings
@@ -80,7 +83,8 @@ class Transcript(VerticalScroll):
         self.query_one("#evicted", Static).display = False
 
     def plain_text(self) -> str:
-        parts = [*self.evicted, *(c.plain() for c in self._cells)]
+        """The exit transcript: every cell's text, long lines bounded."""
+        parts = [*self.evicted, *(bound_lines(c.plain()) for c in self._cells)]
         return "\n\n".join(p for p in parts if p)
 
     def pager(self) -> TranscriptPager:
@@ -96,7 +100,7 @@ class Transcript(VerticalScroll):
         return self.scrollable_content_region.width or self.size.width or 80
 
     async def _unmount(self, cells: list[Cell]) -> None:
-        self.evicted.extend([c.plain() for c in cells])
+        self.evicted.extend([bound_lines(c.plain()) for c in cells])
         _release_render_caches(cells)
         await self.remove_children(cells)
         _forget_styles_caches()
