@@ -9,6 +9,7 @@ fails the test. The host-side witness: the model server never received a request
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,10 @@ def configured(model_server: ScriptedModelServer, codex_home: Path) -> ScriptedM
         (["exce", "hi"], "did you mean `codex exec`?"),
         (["mpc"], "did you mean `codex mcp`?"),
         (["sandbx"], "did you mean `codex sandbox`?"),
+        (["execpolicy"], "`codex execpolicy` is a Codex command pycodex does not have"),
+        (["exec", "review"], "`codex exec review` is a Codex command pycodex does not have"),
+        (["exec", "--json", "fork"], "`codex exec fork` is a Codex command"),
+        (["exec", "resmue", "--last"], "did you mean `codex exec resume`?"),
     ],
 )
 def test_a_word_that_is_no_prompt_is_a_usage_error(
@@ -61,7 +66,7 @@ def test_a_word_that_is_no_prompt_is_a_usage_error(
     res = codex(argv, cwd=repo, env=env, timeout=TIMEOUT)
     assert res.rc == 2, res.err
     assert res.err.count("\n") == 1 and expected in res.err, res.err
-    assert "codex -- " in res.err  # how to send the word as a prompt after all
+    assert "codex -- " in res.err or "codex exec -- " in res.err  # how to send it anyway
     assert res.out == ""
     assert configured.requests == []  # nothing reached the model
 
@@ -117,3 +122,22 @@ def test_exec_version(repo: Path, env: dict[str, str], flag: str) -> None:
     res = codex(["exec", flag], cwd=repo, env=env, timeout=TIMEOUT)
     assert res.rc == 0, res.err
     assert res.out == top.out and res.out.startswith("codex-cli ")
+
+
+def test_exec_dash_dash_sends_the_word_as_the_prompt(
+    configured: ScriptedModelServer, repo: Path, env: dict[str, str]
+) -> None:
+    res = codex(["exec", "--", "review"], cwd=repo, env=env, timeout=TIMEOUT)
+    assert res.rc == 0, res.err
+    (request,) = configured.model_requests
+    assert "review" in json.dumps(request.body)
+
+
+@pytest.mark.parametrize("platform", ["linux", "landlock"])
+def test_sandbox_accepts_this_platforms_word_before_the_command(
+    repo: Path, env: dict[str, str], platform: str
+) -> None:
+    res = codex(["sandbox", platform, "--", "echo", "hi"], cwd=repo, env=env, timeout=TIMEOUT)
+    assert (res.rc, res.out) == (0, "hi\n"), res.err
+    other = codex(["sandbox", "macos", "--", "echo", "hi"], cwd=repo, env=env, timeout=TIMEOUT)
+    assert other.rc == 2 and "does not run on linux" in other.err and other.out == ""

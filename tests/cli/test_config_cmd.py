@@ -97,7 +97,7 @@ def test_unknown_profile(tmp_path: Path) -> None:
     )
     assert_config_error(
         out,
-        "config.toml: ",
+        "flag --profile: ",  # where the name came from, not the file
         "`profile`",
         "`fats` not found",
         "expected one of deep, fast",
@@ -110,6 +110,22 @@ def test_unknown_profile_from_the_file(tmp_path: Path) -> None:
     assert_config_error(
         out, "config.toml:2: ", "`profile`", "expected a [profiles.NAME] table", 'found "nope"'
     )
+
+
+def test_profile_file_of_current_codex_is_the_profile(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    (home / "work.config.toml").write_text('model = "o3"\nsandbox_mode = "workspace-write"\n')
+    out = codex(home, "config", "show", "-p", "work", config='model = "gpt-5"\n')
+    assert out.returncode == 0, out.stderr
+    assert 'model = "o3"  # work.config.toml:1' in out.stdout
+    assert 'sandbox_mode = "workspace-write"  # work.config.toml:2' in out.stdout
+    table = '[profiles.work]\nmodel = "o4-mini"\n'  # the v0.20 table wins over the file
+    out = codex(home, "config", "show", "-p", "work", config=table)
+    assert 'model = "o4-mini"' in out.stdout
+    missing = codex(home, "config", "show", "-p", "nope", config="")
+    assert missing.returncode == 2
+    assert "expected one of work" in missing.stderr
 
 
 def test_unknown_provider(tmp_path: Path) -> None:

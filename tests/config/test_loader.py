@@ -112,6 +112,8 @@ def test_the_29_keys_of_v020_plus_later_ones_are_known() -> None:
         "max_tool_timeout_sec",
         "model_instructions_file",
         "preferred_auth_method",
+        "project_doc_fallback_filenames",
+        "openai_base_url",
     }
     assert set(SETTINGS) == set(ROOT.fields) - {"profile", "profiles"}
 
@@ -327,3 +329,18 @@ def test_model_instructions_file_is_current_codexs_name_for_the_prompt_file(tmp_
     with pytest.raises(ConfigError) as info:
         load(home, 'model_instructions_file = "missing.md"\n')
     assert info.value.key == "model_instructions_file"
+
+
+def test_openai_base_url_moves_the_builtin_provider_unless_its_table_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    loaded = load(home, 'openai_base_url = "http://127.0.0.1:9/v1"\n')
+    assert loaded.config.model_provider.base_url == "http://127.0.0.1:9/v1"
+    assert not loaded.warnings
+    written = (
+        'openai_base_url = "http://127.0.0.1:9/v1"\n'
+        '[model_providers.openai]\nbase_url = "http://127.0.0.1:8/v1"\n'
+    )
+    assert load(home, written).config.model_provider.base_url == "http://127.0.0.1:8/v1"

@@ -78,6 +78,20 @@ def test_agents_md_from_home_then_git_root_down_to_cwd(tmp_path: Path) -> None:
     )
 
 
+def test_override_files_and_fallback_names_as_current_codex_reads_them(tmp_path: Path) -> None:
+    config, root = _repo(tmp_path)
+    (root / "a" / "AGENTS.md").unlink()
+    (root / "a" / "CLAUDE.md").write_text("a fallback\n")
+    (root / "a" / "b" / "AGENTS.override.md").write_text("b override\n")
+    (config.codex_home / "AGENTS.override.md").write_text("global override\n")
+    assert project_doc_paths(config.cwd) == [root / "AGENTS.md", root / "a/b/AGENTS.override.md"]
+    config = replace(config, project_doc_fallback_filenames=("NOPE.md", "CLAUDE.md"))
+    assert load_user_instructions(config) == (
+        "global override\n\n\n--- project-doc ---\n\n"
+        "root rules\n\n\na fallback\n\n\nb override\n"
+    )
+
+
 def test_each_doc_is_truncated_to_the_limit(tmp_path: Path) -> None:
     config, _ = _repo(tmp_path)
     assert load_user_instructions(replace(config, project_doc_max_bytes=4)) == (

@@ -13,6 +13,7 @@ import json
 import socket
 import time
 from http.server import BaseHTTPRequestHandler
+from select import select
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -99,6 +100,7 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
         )
         self._served = "unrouted"
         self._finished = False
+        self._closed_early = False
         try:
             self._route(url.path, body or {})
         except (ClientGone, *DISCONNECTS):
@@ -109,7 +111,7 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
     def _mark_finished(self) -> None:
         if not self._finished:
             self._finished = True
-            self.owner._record_finish(self._index, self._served)
+            self.owner._record_finish(self._index, self._served, closed_early=self._closed_early)
 
     # --- writing -----------------------------------------------------------------------
 
@@ -165,14 +167,29 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
             last = end and i == len(frames) - 1
             if i and delay > 0 and self.owner._stopping.wait(delay):
                 raise ClientGone("server stopping")
+            if i and self._client_closed():
+                self._closed_early = True
+                raise ClientGone("client closed the stream")
             if last:
                 self._mark_finished()
                 self._write(self._frame(frame) + (b"0\r\n\r\n" if self._chunked else b""))
             else:
-                self._write(self._frame(frame))
+                try:
+                    self._write(self._frame(frame))
+                except ClientGone:
+                    self._closed_early = True
+                    raise
         if end and not frames:
             self._mark_finished()
             self._write(b"0\r\n\r\n" if self._chunked else b"")
+
+    def _client_closed(self) -> bool:
+        """Has the client closed its end? (It sends nothing after the request.)"""
+        try:
+            readable, _, _ = select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
     def _drop(self) -> None:
         """End the exchange without terminating the body: the client sees a cut stream."""

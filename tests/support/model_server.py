@@ -55,8 +55,10 @@ are snapshots of ``RecordedRequest(method, path, query, headers, body, raw, star
 finished_at, served)``: ``path`` without the query, ``query`` as a dict, header names
 lower-cased, ``body`` the parsed JSON object (else None), ``finished_at`` None while still
 being served, ``served`` what answered (``turn``, ``fault:idle``, ``exhausted``,
-``ollama:pull``, ``not_found``…). ``wait_for_requests(n, timeout)`` and
-``wait_for_idle(timeout)`` are bounded waits (TimeoutError). ``remaining`` counts steps left.
+``ollama:pull``, ``not_found``…), ``closed_early`` True when the client closed a streamed
+answer before its last event (an interrupt seen from the server).
+``wait_for_requests(n, timeout)`` and ``wait_for_idle(timeout)`` are bounded waits
+(TimeoutError). ``remaining`` counts steps left.
 
 Ollama: ``GET /api/version``, ``GET /api/tags`` and ``GET /v1/models`` list
 ``ollama_models``; ``POST /api/show`` reports the profile's ``context_length``/``num_ctx``
@@ -135,6 +137,7 @@ class RecordedRequest:
     started_at: float
     finished_at: float | None = None
     served: str = ""
+    closed_early: bool = False  # the client closed a streamed answer before its last event
 
     @property
     def is_model_request(self) -> bool:
@@ -318,9 +321,14 @@ class ScriptedModelServer:
             self._changed.notify_all()
             return len(self._requests) - 1
 
-    def _record_finish(self, index: int, served: str) -> None:
+    def _record_finish(self, index: int, served: str, *, closed_early: bool = False) -> None:
         with self._changed:
-            done = replace(self._requests[index], finished_at=time.time(), served=served)
+            done = replace(
+                self._requests[index],
+                finished_at=time.time(),
+                served=served,
+                closed_early=closed_early,
+            )
             self._requests[index] = done
             self._changed.notify_all()
         if self._on_request is not None:

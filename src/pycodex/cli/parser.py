@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pycodex.cli import VERSION_LINE
-from pycodex.cli.words import check_help_topic, check_prompt_word
+from pycodex.cli.words import check_exec_word, check_help_topic, check_prompt_word
 from pycodex.protocol.errors import UsageError
 
 SANDBOX_CHOICES = ("read-only", "workspace-write", "danger-full-access")
@@ -362,6 +362,8 @@ def parse_namespace(argv: list[str]) -> argparse.Namespace:
     if word in ("exec", "e") and first is not None:
         rest = argv[first + 1 :]
         nxt = _first_positional(rest)
+        if nxt is not None and "--" not in rest[:nxt]:
+            check_exec_word(rest[nxt])
         if nxt is not None and rest[nxt] == "resume":
             args = build_exec_resume_parser().parse_args(
                 argv[:first] + rest[:nxt] + rest[nxt + 1 :]

@@ -52,9 +52,27 @@ def _run(args: argparse.Namespace, cmd: list[str], mode: SandboxMode | None) -> 
         return EXIT_NOT_EXECUTABLE
 
 
+# `codex sandbox PLATFORM -- CMD` of Codex versions between v0.20 and the current one.
+_THIS_PLATFORM = {"linux": ("linux", "landlock"), "darwin": ("macos", "seatbelt")}
+_PLATFORM_WORDS = ("linux", "landlock", "macos", "seatbelt", "windows")
+
+
+def _without_platform_word(cmd: list[str]) -> list[str]:
+    """CMD without a leading platform word (and the `--` after it); a platform other than
+    this machine's is a usage error, not a program name."""
+    if len(cmd) < 2 or cmd[0] not in _PLATFORM_WORDS:
+        return cmd
+    if cmd[0] not in _THIS_PLATFORM.get(sys.platform, ()):
+        raise UsageError(f"`codex sandbox {cmd[0]}` does not run on {sys.platform}")
+    rest = cmd[1:]
+    return rest[1:] if rest[0] == "--" else rest
+
+
 def run_sandbox(args: argparse.Namespace) -> int:
-    """`codex sandbox [-s MODE] [-c ...] -- CMD...`: the configured (or given) mode."""
-    return _run(args, _command(args, "codex sandbox"), None)
+    """`codex sandbox [-s MODE] [-c ...] [PLATFORM] -- CMD...`: the configured (or given)
+    mode; PLATFORM (`linux`, `macos`, …) is accepted as older Codex versions spelled it."""
+    cmd = _without_platform_word(_command(args, "codex sandbox"))
+    return _run(args, cmd, None)
 
 
 def _debug_mode(args: argparse.Namespace) -> SandboxMode:

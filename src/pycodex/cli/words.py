@@ -41,6 +41,16 @@ LACKED_CODEX_COMMANDS: dict[str, str] = {
     "agents": "",
     "update": "",
     "remote-control": "",
+    "execpolicy": "",
+    "responses-api-proxy": "",
+    "stdio-to-uds": "",
+    "marketplace": "",
+}
+
+# `codex exec WORD` subcommands of the current Codex that pycodex lacks (`resume` it has).
+LACKED_EXEC_COMMANDS: dict[str, str] = {
+    "review": "ask for it in the prompt: codex exec 'review the uncommitted changes'",
+    "fork": "`codex exec resume` continues a saved session",
 }
 
 _COMMAND_LIKE = re.compile(r"[a-z][a-z0-9-]*\Z")
@@ -84,3 +94,18 @@ def check_help_topic(word: str, commands: Iterable[str]) -> None:
     near = closest(word, known)
     hint = f"; did you mean `{near}`?" if near else ""
     raise UsageError(f"no command `{word}`{hint} (see `codex --help`)")
+
+
+def check_exec_word(word: str) -> None:
+    """`codex exec WORD`: WORD is the prompt unless it is an exec subcommand of the current
+    Codex that pycodex lacks, or a typo of `resume`."""
+    as_prompt = f"to send it as a prompt: codex exec -- {word}"
+    if word in LACKED_EXEC_COMMANDS:
+        hint = LACKED_EXEC_COMMANDS[word]
+        raise UsageError(
+            f"`codex exec {word}` is a Codex command pycodex does not have ({hint}; {as_prompt})"
+        )
+    if _COMMAND_LIKE.match(word) and word != "resume" and closest(word, ("resume",)):
+        raise UsageError(
+            f"unknown command `{word}`; did you mean `codex exec resume`? ({as_prompt})"
+        )

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pycodex.config.keys import ROOT, Fail, Leaf, MapOf, Table, describe
 from pycodex.config.layers import Origin
-from pycodex.config.providers import check_oss_port, provider_info
+from pycodex.config.providers import BUILT_IN, check_oss_port, provider_info
 from pycodex.config.schema import (
     DEFAULT_MODEL,
     LOCAL_DEFAULT_MODELS,
@@ -45,6 +45,7 @@ _PLAIN = (
     "model_auto_compact_token_limit",
     "model_instructions_profile",
     "project_doc_max_bytes",
+    "openai_base_url",
     "max_tool_timeout_sec",
     "notify",
     "instructions",
@@ -87,9 +88,12 @@ def build_config(
     oss_url = origins.get(("model_providers", "oss", "base_url"))
     if oss_url is not None and oss_url.label == "env CODEX_OSS_PORT":
         check_oss_port(env)
+    providers = _with_openai_base_url(providers, checked.get("openai_base_url"), origins)
     infos = {pid: provider_info(pid, table) for pid, table in providers.items()}
     default_model = LOCAL_DEFAULT_MODELS.get(provider_id, DEFAULT_MODEL)
     plain = {key: checked[key] for key in _PLAIN if key in checked}
+    if "project_doc_fallback_filenames" in checked:
+        plain["project_doc_fallback_filenames"] = tuple(checked["project_doc_fallback_filenames"])
     instructions_key = (
         "model_instructions_file"
         if "model_instructions_file" in checked
@@ -132,6 +136,19 @@ def build_config(
         experimental_resume=cwd / resume if resume is not None else None,
         **plain,
     )
+
+
+def _with_openai_base_url(
+    providers: Mapping[str, Any], url: str | None, origins: Mapping[KeyPath, Origin]
+) -> Mapping[str, Any]:
+    """``openai_base_url`` (current Codex) moves the built-in `openai` provider, as
+    ``OPENAI_BASE_URL`` does and over it; a ``base_url`` written in its table still wins."""
+    written = origins.get(("model_providers", "openai", "base_url"))
+    if url is None or "openai" not in providers:
+        return providers
+    if written is not None and written.label not in (BUILT_IN, "env OPENAI_BASE_URL"):
+        return providers
+    return {**providers, "openai": {**providers["openai"], "base_url": url}}
 
 
 def _known_or_str(kind: type[_E], value: str) -> _E | str:

@@ -44,6 +44,7 @@ class Leaf:
 
     kind: str
     choices: tuple[str, ...] = ()
+    unknown_effect: str = "sent as written, the server decides"  # open_enum: what happens
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,11 @@ SETTINGS: dict[str, Spec] = {
     "experimental_instructions_file": PATH,
     "model_instructions_file": PATH,  # current Codex's name for the same file; it wins
     "project_doc_max_bytes": COUNT,
+    "project_doc_fallback_filenames": STR_LIST,
+    "openai_base_url": STR,
     "max_tool_timeout_sec": SECONDS,
     "history": Table({"persistence": Leaf("enum", ("save-all", "none")), "max_bytes": COUNT}),
-    "file_opener": Leaf("open_enum", FILE_OPENERS),
+    "file_opener": Leaf("open_enum", FILE_OPENERS, "file citations are not linked"),
     "tui": Table({}, open=True),
     "hide_agent_reasoning": BOOL,
     "show_raw_agent_reasoning": BOOL,
@@ -217,6 +220,51 @@ NEWER_CODEX_KEYS = frozenset(
         "allow_login_shell",
         "project_root_markers",
         "tool_output_token_limit",
+        "developer_instructions",
+        "compact_prompt",
+        "experimental_compact_prompt_file",
+        "oss_provider",
+        "service_tier",
+        "plan_mode_reasoning_effort",
+        "model_auto_compact_token_limit_scope",
+        "model_catalog_json",
+        "hooks",
+        "permissions",
+        "default_permissions",
+        "approvals_reviewer",
+        "auto_review",
+        "agents",
+        "memories",
+        "plugins",
+        "marketplaces",
+        "apps",
+        "apps_mcp_product_sku",
+        "tool_suggest",
+        "include_apps_instructions",
+        "include_collaboration_mode_instructions",
+        "include_environment_context",
+        "include_permissions_instructions",
+        "analytics",
+        "feedback",
+        "log_dir",
+        "sqlite_home",
+        "debug",
+        "desktop",
+        "windows",
+        "ghost_snapshot",
+        "suppress_unstable_features_warning",
+        "background_terminal_max_timeout",
+        "mcp_oauth_callback_port",
+        "mcp_oauth_callback_url",
+        "realtime",
+        "audio",
+        "experimental_realtime_start_instructions",
+        "experimental_realtime_ws_backend_prompt",
+        "experimental_realtime_ws_base_url",
+        "experimental_realtime_ws_model",
+        "experimental_realtime_ws_startup_context",
+        "experimental_thread_config_endpoint",
+        "experimental_thread_store",
     }
 )
 
@@ -314,7 +362,7 @@ def _check_leaf(value: Any, spec: Leaf, path: KeyPath, fail: Fail, warn: Warn) -
             warn(
                 path,
                 f"`{dotted(path)}` = {describe(value)} is not a value pycodex knows "
-                f"({', '.join(spec.choices)}); sent as written, the server decides",
+                f"({', '.join(spec.choices)}); {spec.unknown_effect}",
             )
         return value
     if kind == "enum":

@@ -15,7 +15,8 @@ Precedence, highest first (SPEC §2):
    seed documentation says the command line wins, and so do we).
 4. The selected profile ``[profiles.NAME]`` -- ``--profile``, else ``-c profile=NAME``, else
    ``profile = "NAME"`` in the file. It may set any top-level setting (``sandbox_mode`` too),
-   and ``-c profiles.NAME.key=...`` edits it.
+   and ``-c profiles.NAME.key=...`` edits it. Without that table, the current Codex's profile
+   file ``$CODEX_HOME/NAME.config.toml`` is the profile (``profiles``).
 5. ``$CODEX_HOME/config.toml`` (missing: nothing).
 6. Built-in defaults (``schema.Config``), and the built-in providers ``openai``/``oss`` with
    ``OPENAI_BASE_URL``, ``CODEX_OSS_BASE_URL``, ``CODEX_OSS_PORT`` applied (``providers``).
@@ -34,7 +35,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +45,6 @@ from pycodex.config.keys import (
     ROOT,
     STRICT_KEY_HINT,
     check,
-    describe,
     drop_unknown,
     unknown_key_message,
 )
@@ -53,19 +52,20 @@ from pycodex.config.layers import (
     Layer,
     Origin,
     find_origin,
-    layer_from_values,
     merge_layers,
     same_origin,
     walk,
 )
 from pycodex.config.overrides import CliOverrides, parse_override
+from pycodex.config.profiles import CONFIG_FILE
+from pycodex.config.profiles import file_layer as read_file_layer
+from pycodex.config.profiles import profile_layer as select_profile
 from pycodex.config.providers import builtin_layer
 from pycodex.config.schema import LOCAL_DEFAULT_MODELS, LOCAL_PROVIDERS, Config
-from pycodex.config.toml_lines import KeyPath, dotted, key_lines, line_of, syntax_error
+from pycodex.config.toml_lines import KeyPath, dotted
 from pycodex.protocol.errors import ConfigError
 from pycodex.protocol.policy import AskForApproval, SandboxMode
 
-CONFIG_FILE = "config.toml"
 _SECRET_PART = re.compile(r"http_headers|^env$|^set$|query_params|key|secret|token|passw", re.I)
 
 
@@ -93,11 +93,13 @@ def load_config(
     warnings: dict[str, str] = {}
     config_file = codex_home / CONFIG_FILE
     text = _read_config_text(codex_home, config_file)
-    file_layer = _file_layer(text or "")
+    file_layer = read_file_layer(text or "")
     _drop_unknown(file_layer, warnings)
     cli_layer = merge_layers([_override_layer(raw, warnings) for raw in overrides.config_overrides])
     root = merge_layers([file_layer, cli_layer])
-    profile_layer = _profile_layer(root, overrides.profile)
+    profile_layer = select_profile(
+        root, overrides.profile, codex_home, lambda layer: _drop_unknown(layer, warnings)
+    )
     merged = merge_layers(
         [builtin_layer(env), file_layer, profile_layer, cli_layer, _flags_layer(overrides)]
     )
@@ -182,21 +184,6 @@ def _home_error(codex_home: Path, exc: OSError) -> ConfigError:
         expected="a readable directory",
         found=(exc.strerror or str(exc)).lower(),
     )
-
-
-def _file_layer(text: str) -> Layer:
-    try:
-        values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise syntax_error(exc, text, CONFIG_FILE) from exc
-    lines = key_lines(text)
-
-    def origin(path: KeyPath) -> Origin:
-        line = line_of(lines, path)
-        label = f"{CONFIG_FILE}:{line}" if line is not None else CONFIG_FILE
-        return Origin(label, file=CONFIG_FILE, line=line, key=dotted(path))
-
-    return layer_from_values(values, origin)
 
 
 def _drop_unknown(layer: Layer, warnings: dict[str, str]) -> None:
@@ -302,38 +289,6 @@ def _override_layer(raw: str, warnings: dict[str, str]) -> Layer:
         shown = f"-c {dotted(override.path)}=…"  # the value may be a credential
     layer = same_origin(table, Origin(shown, file=shown))
     _drop_unknown(layer, warnings)
-    return layer
-
-
-def _profile_layer(root: Layer, flag: str | None) -> Layer:
-    """The selected profile as a layer of top-level settings."""
-    if flag is not None:
-        name: Any = flag
-        selected_by = Origin("flag --profile", key="profile")
-    else:
-        name = root.values.get("profile")
-        if name is None:
-            return Layer()
-        selected_by = root.origins[("profile",)]
-        if not isinstance(name, str):
-            raise _located(root.origins, ("profile",), "wrong type", "a string", describe(name))
-    profiles = root.values.get("profiles", {})
-    if not isinstance(profiles, dict) or not isinstance(profiles.get(name), dict):
-        known = sorted(profiles) if isinstance(profiles, dict) else []
-        raise ConfigError(
-            f"config profile `{name}` not found",
-            file=selected_by.file or CONFIG_FILE,
-            line=selected_by.line,
-            key="profile",
-            expected="one of " + ", ".join(known) if known else "a [profiles.NAME] table",
-            found=describe(name),
-        )
-    layer = Layer(values=profiles[name])
-    for path, origin in root.origins.items():
-        if path[:2] == ("profiles", name) and len(path) > 2:
-            layer.origins[path[2:]] = Origin(
-                f"profile {name} ({origin.label})", origin.file, origin.line, origin.key
-            )
     return layer
 
 

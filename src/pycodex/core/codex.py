@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 ABORTED_OUTPUT = "aborted by user"
 RESUMED_UNANSWERED_OUTPUT = "aborted: the session ended before this call finished"
 NOTIFY_DRAIN_SECONDS = 5.0
+ABORT_RECANCEL_S = 1.0  # an interrupted task still running after this is cancelled again
 
 
 class SessionClosedError(CodexError):
@@ -365,8 +366,9 @@ class Codex:
         task, turn = self._task, self._turn
         if task is None or task.done():
             return
-        task.cancel()
-        await asyncio.wait({task})
+        while not task.done():  # cancel again if a cancel was swallowed (a 3.11 wait_for race)
+            task.cancel()
+            await asyncio.wait({task}, timeout=ABORT_RECANCEL_S)
         self._task = None
         self._end_aborted(self._task_sub_id or sub_id, turn)
 

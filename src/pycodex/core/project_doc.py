@@ -4,7 +4,9 @@
 the working directory (v0.20 read only one project file and skipped the directories in
 between; deeper files are more specific, so they come last). Each file is cut to
 ``project_doc_max_bytes``; 0 turns project docs off (the global doc is still used). The
-``instructions`` config key, when set, goes before everything.
+``instructions`` config key, when set, goes before everything. As in the current Codex, a
+folder's ``AGENTS.override.md`` replaces its ``AGENTS.md`` (also in ``$CODEX_HOME``), and a
+folder without either uses the first of ``project_doc_fallback_filenames`` it has.
 
 Project docs are repository content read for the model, so they are read under the agent's
 rule (``sandbox.model_files``): an ``AGENTS.md`` that is a symlink to ``/proc/self/environ`` or
@@ -19,6 +21,7 @@ from pycodex.config.schema import Config
 from pycodex.sandbox.model_files import ModelFiles, refused_roots
 
 DOC_NAME = "AGENTS.md"
+OVERRIDE_NAME = "AGENTS.override.md"  # a local replacement for a folder's AGENTS.md
 PROJECT_DOC_SEPARATOR = "\n\n--- project-doc ---\n\n"
 
 
@@ -29,13 +32,21 @@ def find_git_root(cwd: Path) -> Path | None:
     return None
 
 
-def project_doc_paths(cwd: Path) -> list[Path]:
-    """Existing AGENTS.md files from the git root (or cwd, outside a repo) down to cwd."""
+def _doc_in(folder: Path, names: tuple[str, ...]) -> Path | None:
+    """The first of ``names`` that is a file in ``folder``."""
+    return next((folder / n for n in names if (folder / n).is_file()), None)
+
+
+def project_doc_paths(cwd: Path, fallbacks: tuple[str, ...] = ()) -> list[Path]:
+    """One instructions file per folder from the git root (or cwd, outside a repo) down to
+    cwd: ``AGENTS.override.md``, else ``AGENTS.md``, else the first of ``fallbacks``
+    (``project_doc_fallback_filenames``, as the current Codex reads them)."""
     cwd = cwd.resolve()
     root = find_git_root(cwd) or cwd
     chain = [cwd, *cwd.parents]
     dirs = list(reversed(chain[: chain.index(root) + 1]))
-    return [d / DOC_NAME for d in dirs if (d / DOC_NAME).is_file()]
+    names = (OVERRIDE_NAME, DOC_NAME, *fallbacks)
+    return [doc for d in dirs if (doc := _doc_in(d, names)) is not None]
 
 
 def _read(path: Path, max_bytes: int | None, files: ModelFiles | None = None) -> str | None:
@@ -55,13 +66,14 @@ def load_user_instructions(config: Config) -> str | None:
     """The combined text for the ``<user_instructions>`` message, or None if there is none."""
     limit = config.project_doc_max_bytes
     head = [config.instructions] if config.instructions and config.instructions.strip() else []
-    global_doc = _read(config.codex_home / DOC_NAME, limit if limit > 0 else None)
+    home_doc = _doc_in(config.codex_home, (OVERRIDE_NAME, DOC_NAME))
+    global_doc = _read(home_doc, limit if limit > 0 else None) if home_doc else None
     if global_doc is not None:
         head.append(global_doc)
     project: list[str] = []
     if limit > 0:
         files = ModelFiles(refused_roots(config.codex_home))
-        paths = project_doc_paths(config.cwd)
+        paths = project_doc_paths(config.cwd, config.project_doc_fallback_filenames)
         project = [t for p in paths if (t := _read(p, limit, files)) is not None]
     if not head and not project:
         return None

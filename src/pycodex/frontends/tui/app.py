@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 
@@ -97,6 +98,7 @@ class CodexApp(App[int]):
         self._images = options.images
         self._quit_armed = False
         self._quitting = False
+        self._typed_ahead = True  # keys queued before the app mounted (see on_event)
         self.file_index: FileIndex | None = None  # built at the first `@`
 
     def compose(self) -> ComposeResult:
@@ -107,8 +109,11 @@ class CodexApp(App[int]):
         yield self.footer_bar
 
     async def on_mount(self) -> None:
+        # Keys typed while the program started are already queued: the composer must own
+        # them. ``focus()`` would take effect only after them (they went to the transcript).
+        self.set_focus(self.composer)
+        self.call_later(self._typed_ahead_over)  # runs after the keys queued so far
         await self.transcript.add(self._welcome())
-        self.composer.focus()
         if self.options.resume_path is not None:
             await self.replay(self.options.resume_path)
         if self.options.prompt:
@@ -117,6 +122,16 @@ class CodexApp(App[int]):
             self._ask_trust()
             return
         self.call_after_refresh(self._begin)  # first frame first, then import and start core
+
+    def _typed_ahead_over(self) -> None:
+        self._typed_ahead = False
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._typed_ahead and isinstance(event, events.Key) and event.key == "ctrl+j":
+            # Typed before the terminal left cooked mode, Enter reached us as "\n" (the tty
+            # translated it): it is Enter, not Ctrl+J. Only for keys queued before mount.
+            event = events.Key("enter", "\r")
+        await super().on_event(event)
 
     def _begin(self) -> None:
         if self.options.pick_session:

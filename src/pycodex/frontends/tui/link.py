@@ -36,7 +36,8 @@ class CoreLink:
     async def start(self) -> SessionConfigured:
         """Spawn the core and read its ``SessionConfigured`` (errors propagate)."""
         self.core = await self._spawn(self.config, self.resume_path)
-        event = await asyncio.wait_for(self.core.next_event(), START_TIMEOUT_S)
+        async with asyncio.timeout(START_TIMEOUT_S):  # not wait_for: it can eat a cancel (3.11)
+            event = await self.core.next_event()
         msg = event.msg
         if not isinstance(msg, SessionConfigured):
             raise RuntimeError(f"the session did not start: {msg}")
@@ -70,6 +71,7 @@ class CoreLink:
             return
         try:
             await self.core.submit(Shutdown())
-            await asyncio.wait_for(self.closed.wait(), SHUTDOWN_TIMEOUT_S)
+            async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
+                await self.closed.wait()
         except Exception:  # shutting down: nothing to report it to
             return
