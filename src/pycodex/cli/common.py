@@ -55,6 +55,13 @@ def load_from_args(
         overrides=overrides_from_args(args, forced_approval=forced_approval),
     )
     loaded = with_added_dirs(loaded, getattr(args, "add_dirs", None) or (), Path.cwd())
+    asked = getattr(args, "approval_policy", None)
+    if forced_approval is not None and asked and AskForApproval(asked) is not forced_approval:
+        # `-a` is a global option, so `codex exec -a untrusted` parses: say it does nothing.
+        sys.stderr.write(
+            f"warning: -a {asked} is ignored: codex exec never asks for approval and runs "
+            f"as `{forced_approval}` (the sandbox decides what a command may do)\n"
+        )
     for warning in loaded.warnings:
         if warning not in _printed_warnings:
             _printed_warnings.add(warning)

@@ -17,6 +17,12 @@ from pycodex.cli.words import check_exec_word, check_help_topic, check_prompt_wo
 from pycodex.protocol.errors import UsageError
 
 SANDBOX_CHOICES = ("read-only", "workspace-write", "danger-full-access")
+EXEC_EPILOG = (
+    "Continue a saved session headless: `codex exec resume [SESSION_ID | --last] [PROMPT]` "
+    "(see `codex exec resume --help`). codex exec never asks for approval: it runs as "
+    "`-a never` (another -a is ignored, with a warning) and the sandbox decides what "
+    "commands may do."
+)
 APPROVAL_CHOICES = ("untrusted", "on-failure", "on-request", "never")
 
 
@@ -145,14 +151,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(
-        name: str, target: str, help_text: str, aliases: tuple[str, ...] = ()
+        name: str,
+        target: str,
+        help_text: str,
+        aliases: tuple[str, ...] = (),
+        epilog: str | None = None,
     ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
+        p = sub.add_parser(
+            name, help=help_text, description=help_text, aliases=list(aliases), epilog=epilog
+        )
         _add_global_options(p, nested=True)
         p.set_defaults(handler=_handler(target))
         return p
 
-    ex = add("exec", "exec_cmd:run_exec", "run non-interactively", aliases=("e",))
+    ex = add(
+        "exec", "exec_cmd:run_exec", "run non-interactively", aliases=("e",), epilog=EXEC_EPILOG
+    )
     ex.add_argument("prompt", nargs="?", help="the task; absent or `-` reads it from stdin")
     ex.add_argument("-V", "--version", action="version", version=VERSION_LINE)
     _add_exec_options(ex)
