@@ -4,8 +4,9 @@ This module does what needs more than core, config and protocol before a headles
 the prompt (argument and/or stdin), images, the git check, the local model (``--oss``),
 finding a saved session. The run itself is ``pycodex.frontends.headless.run``.
 
-Exit statuses: 0 success, 1 a failed turn or a startup failure, 2 usage or config errors,
-130 interrupted. Failures are raised as ``CodexError`` and printed as one line by
+Exit statuses: 0 success, 1 a failed turn, a startup failure or a final message that does
+not match ``--output-schema``, 2 usage or config errors (a bad schema file too), 130
+interrupted. Failures are raised as ``CodexError`` and printed as one line by
 ``pycodex.cli.run``.
 """
 
@@ -30,6 +31,7 @@ from pycodex.protocol.policy import AskForApproval
 
 if TYPE_CHECKING:
     from pycodex.config.schema import Config
+    from pycodex.frontends.headless.output_schema import OutputSchema
 
 NOT_A_GIT_REPO = (
     "Not inside a git repository (a trusted directory); run in one or pass --skip-git-repo-check"
@@ -85,8 +87,23 @@ def _config(args: argparse.Namespace) -> Config:
     return config_from_args(args, forced_approval=AskForApproval.NEVER)
 
 
+def _output_schema(args: argparse.Namespace) -> OutputSchema | None:
+    """``--output-schema FILE``, read and checked before anything else runs (exit 2)."""
+    path = getattr(args, "output_schema", None)
+    if path is None:
+        return None
+    from pycodex.frontends.headless.output_schema import load_output_schema
+
+    return load_output_schema(path)
+
+
 def _run(
-    args: argparse.Namespace, config: Config, *, resume_path: Path | None, prompt_arg: str | None
+    args: argparse.Namespace,
+    config: Config,
+    *,
+    resume_path: Path | None,
+    prompt_arg: str | None,
+    output_schema: OutputSchema | None,
 ) -> int:
     import asyncio
 
@@ -116,6 +133,7 @@ def _run(
         resume_path=resume_path,
         ephemeral=bool(args.ephemeral),
         version=__version__,
+        output_schema=output_schema,
     )
     try:
         return asyncio.run(run_exec(req, out=sys.stdout, err=sys.stderr))
@@ -137,8 +155,11 @@ def _git_check(args: argparse.Namespace) -> None:
 
 def run_exec(args: argparse.Namespace) -> int:
     """`codex exec [PROMPT]`."""
+    output_schema = _output_schema(args)
     _git_check(args)
-    return _run(args, _config(args), resume_path=None, prompt_arg=args.prompt)
+    return _run(
+        args, _config(args), resume_path=None, prompt_arg=args.prompt, output_schema=output_schema
+    )
 
 
 def run_exec_resume(args: argparse.Namespace) -> int:
@@ -146,10 +167,11 @@ def run_exec_resume(args: argparse.Namespace) -> int:
 
     With ``--last`` there is no ID, so the first positional (parsed as the ID) is the prompt.
     """
+    output_schema = _output_schema(args)
     _git_check(args)
     session_id, prompt_arg = resume_target(args)
     if session_id is None and not args.last:
         raise UsageError("give a session ID or --last")
     config = _config(args)
     path = find_resume_path(config.codex_home, session_id)
-    return _run(args, config, resume_path=path, prompt_arg=prompt_arg)
+    return _run(args, config, resume_path=path, prompt_arg=prompt_arg, output_schema=output_schema)

@@ -271,6 +271,14 @@ def _add_exec_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--color", choices=("always", "never", "auto"), default="auto")
     p.add_argument("--ephemeral", action="store_true", help="write no session file")
+    p.add_argument(
+        "--output-schema",
+        metavar="FILE",
+        help="a JSON Schema the final answer must match, sent to the model as a strict "
+        "structured-output format exactly as written (OpenAI's strict mode wants "
+        "additionalProperties: false and every property required; pycodex does not add "
+        "them). The final message is checked: not JSON or not matching is an error, exit 1",
+    )
 
 
 def _add_tui_options(p: argparse.ArgumentParser) -> None:
@@ -320,6 +328,11 @@ _VALUE_OPTIONS = frozenset(
         "--image",
         "--local-provider",
         "--add-dir",
+        # exec's: so `codex exec --output-schema F resume --last` still finds `resume`
+        "-o",
+        "--output-last-message",
+        "--color",
+        "--output-schema",
     )
 )
 COMMANDS = frozenset(

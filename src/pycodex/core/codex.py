@@ -289,6 +289,7 @@ class Codex:
             self._turn.inject(message.item)
             return
         turn = self._new_turn(sub_id)
+        turn.output_schema = op.output_schema  # per turn, as in Codex
         turn.inject(message.item)
         self._start(sub_id, self._turn_task(sub_id, turn), turn)
 

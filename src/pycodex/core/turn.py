@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pycodex.core.compact import (
     compact_history,
@@ -45,6 +46,9 @@ class TurnContext:
     emit: Callable[[EventMsg], None]
     pending_input: list[MessageItem] = field(default_factory=list)
     input_texts: list[str] = field(default_factory=list)  # for notify
+    # The final answer's JSON Schema (``UserInput.output_schema``): on every request of this
+    # turn, never on a compaction request (which asks for a free-text summary).
+    output_schema: dict[str, Any] | None = None
 
     def inject(self, item: MessageItem) -> None:
         """User input that arrived while the turn runs: sent with the next request."""
@@ -96,6 +100,7 @@ def _prompt(tc: TurnContext, instructions: str) -> Prompt:
         input=tc.session.prompt_input(),
         tools=tc.tools,
         session_id=tc.session.session_id,
+        output_schema=tc.output_schema,
     )
 
 

@@ -33,6 +33,9 @@ class Prompt:
     tools: tuple[FunctionTool, ...] = ()
     parallel_tool_calls: bool = False
     session_id: str = ""
+    # A JSON Schema the final answer must follow (``exec --output-schema``), sent as given as
+    # the structured-output format of the request (a strict ``json_schema``); None: free text.
+    output_schema: dict[str, Any] | None = None
 
 
 # --- events --------------------------------------------------------------------------

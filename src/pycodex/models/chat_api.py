@@ -39,6 +39,7 @@ from pycodex.models.base import (
     Prompt,
     ReasoningContentDelta,
 )
+from pycodex.models.responses_api import OUTPUT_SCHEMA_NAME
 from pycodex.models.retry import is_retryable_error
 from pycodex.models.sse import SseEvent
 from pycodex.models.usage import CHAT, parse_usage
@@ -167,6 +168,15 @@ def build_body(
             body["tool_choice"] = tool_choice
     if options.max_output_tokens is not None:
         body["max_tokens"] = options.max_output_tokens
+    if prompt.output_schema is not None:  # as on the Responses API: strict, the schema as given
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": OUTPUT_SCHEMA_NAME,
+                "schema": prompt.output_schema,
+                "strict": True,
+            },
+        }
     return body
 
 

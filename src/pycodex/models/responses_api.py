@@ -27,6 +27,20 @@ from pycodex.models.usage import RESPONSES, parse_usage
 from pycodex.protocol.errors import ModelError, StreamDisconnected
 from pycodex.protocol.items import assistant_message, item_from_json, to_json
 
+# The ``name`` of the structured-output format: the one current Codex sends, so proxies and
+# logs that recognise its structured-output requests recognise ours.
+OUTPUT_SCHEMA_NAME = "codex_output_schema"
+
+
+def json_schema_format(schema: dict[str, Any]) -> dict[str, Any]:
+    """The Responses ``text.format`` for a final-answer schema: strict, the schema as given.
+
+    Strict mode is what makes the server enforce the schema; OpenAI then accepts only schemas
+    with ``additionalProperties: false`` and every property required. The schema is not
+    rewritten to fit: a server that refuses it says why, and the user fixes their file.
+    """
+    return {"type": "json_schema", "name": OUTPUT_SCHEMA_NAME, "schema": schema, "strict": True}
+
 
 def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
     """The request body (reference §4.1); stateless, so the whole history is ``input``."""
@@ -57,6 +71,9 @@ def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
     body["include"] = list(options.include)
     if options.max_output_tokens is not None:
         body["max_output_tokens"] = options.max_output_tokens
+    if prompt.output_schema is not None:
+        # ``text`` also carries ``verbosity`` where that is sent: one object for both.
+        body["text"] = {"format": json_schema_format(prompt.output_schema)}
     return body
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pycodex.protocol.policy import ReviewDecision
 
@@ -15,6 +15,9 @@ class UserInput:
     text: str
     images: tuple[str, ...] = ()  # data: / http(s) URLs
     local_images: tuple[str, ...] = ()  # paths; core reads and encodes them
+    # A JSON Schema for the final answer of the turn this input starts (`exec --output-schema`):
+    # sent as the structured-output format of every request of that turn, as given.
+    output_schema: dict[str, Any] | None = None
     type: Literal["user_input"] = "user_input"
 
 

@@ -38,6 +38,7 @@ from pycodex.protocol.policy import ReviewDecision
 if TYPE_CHECKING:
     from pycodex.frontends.headless.human import HumanRenderer
     from pycodex.frontends.headless.jsonl import JsonlMapper
+    from pycodex.frontends.headless.output_schema import OutputSchema
 
 SESSION_START_TIMEOUT_S = 120.0  # MCP servers may take their startup_timeout_sec each
 INTERRUPT_TIMEOUT_S = 5.0
@@ -68,6 +69,7 @@ class ExecRequest:
     resume_path: Path | None = None
     ephemeral: bool = False
     version: str = ""
+    output_schema: OutputSchema | None = None  # --output-schema: sent, and the answer checked
 
 
 def default_spawn(req: ExecRequest) -> SpawnCore:
@@ -265,7 +267,8 @@ async def run_exec(
             return EXIT_FAILURE
         output.started(first)
         if not interrupts.requested.is_set():  # ^C while starting: no turn at all
-            await core.submit(UserInput(text=req.prompt, images=req.images))
+            schema = req.output_schema.schema if req.output_schema is not None else None
+            await core.submit(UserInput(text=req.prompt, images=req.images, output_schema=schema))
             # TimeoutError: interrupted and core did not confirm in time; exit anyway.
             with contextlib.suppress(TimeoutError):
                 await _run_turn(core, output, interrupts, interrupt_timeout)
@@ -278,6 +281,11 @@ async def run_exec(
     if interrupts.requested.is_set():
         return EXIT_INTERRUPTED
     status = EXIT_FAILURE if output.failed else EXIT_OK
+    if req.output_schema is not None and status == EXIT_OK:
+        from pycodex.frontends.headless.output_schema import report
+
+        json_out = out if req.json_mode else None
+        status = report(req.output_schema, output.last_message, json_out=json_out, err=err)
     if req.output_last_message is not None:
         text = output.last_message
         if text is None:
