@@ -95,7 +95,7 @@ def test_not_a_repo_warns_and_defaults_to_asking(tmp_path: Path) -> None:
     (choice,) = run(screen, scenario).results
     assert choice is not None and not choice.trusted
     assert choice.sandbox_mode is SandboxMode.READ_ONLY
-    assert choice.approval_policy is AskForApproval.ON_REQUEST
+    assert choice.approval_policy is AskForApproval.UNTRUSTED
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def _services(config: Config) -> TuiServices:
     from pycodex.cli.session_inputs import local_model_lister
     from pycodex.frontends.tui.options import TuiServices
-    from pycodex.protocol.items import MessageItem
+    from pycodex.frontends.tui.replay import replay_entries
     from pycodex.storage.config_edit import set_project_trust
     from pycodex.storage.history import append_history, read_history
     from pycodex.storage.rollout import list_sessions, read_rollout
@@ -52,15 +52,7 @@ def _services(config: Config) -> TuiServices:
             items = read_rollout(path).items
         except (OSError, CodexError):
             return ()
-        out: list[tuple[str, str]] = []
-        for item in items:
-            if isinstance(item, MessageItem) and item.role in ("user", "assistant"):
-                text = item.text
-                # the environment context and user instructions are not the user's words
-                if item.role == "user" and text.lstrip().startswith("<"):
-                    continue
-                out.append((item.role, text))
-        return out
+        return replay_entries(items)  # messages, commands and patches
 
     def set_trust(cwd: Path, trusted: bool) -> None:
         try:

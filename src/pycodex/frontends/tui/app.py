@@ -22,7 +22,6 @@ from pycodex.config.schema import Config
 from pycodex.core.terminal_text import sanitize, sanitize_tree
 from pycodex.frontends.tui.approval import ApprovalScreen, ApprovalView, decision_text
 from pycodex.frontends.tui.cells import (
-    AssistantCell,
     MarkdownFilter,
     TextCell,
     notice_cell,
@@ -199,15 +198,10 @@ class CodexApp(App[int]):
         await link.pump(lambda event: self._on_event(link, event))
 
     async def replay(self, path: Path) -> None:
-        """Show a saved session's messages (before continuing it)."""
-        for role, raw in self.options.services.replay(path):
-            text = sanitize(raw)
-            if role == "user":
-                await self.transcript.add(user_cell(text))
-            else:
-                cell = await self.transcript.add(AssistantCell(self.router.md_filter))
-                assert isinstance(cell, AssistantCell)
-                await cell.finish(text)
+        """Show a saved session's messages, commands and patches (before continuing it)."""
+        from pycodex.frontends.tui.replay import show_replay
+
+        await show_replay(self, self.options.services.replay(path))
         await self.transcript.add(notice_cell(f"↺ Resumed session {path.name}", "dim"))
 
     async def replace_session(self, config: Config, resume_path: Path | None) -> None:
@@ -240,6 +234,7 @@ class CodexApp(App[int]):
         if link is not self.link:
             return
         msg = sanitize_tree(event.msg)  # shown, never obeyed: see core.terminal_text
+        self.status.core_event(msg)  # a silent model: "Waiting for the model…" (footer)
         if isinstance(msg, TaskStarted):
             self.footer_bar.window = msg.model_context_window or self.footer_bar.window
             self._set_working(True)

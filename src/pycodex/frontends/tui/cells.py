@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Collapsible, Static
+from textual.widgets import Static
 
 from pycodex.core.terminal_text import sanitize
 from pycodex.frontends.tui.render import (
@@ -30,8 +30,9 @@ from pycodex.protocol.events import FileChange
 from pycodex.protocol.items import PlanStep
 
 FLUSH_SECONDS = 1 / 15
-MAX_OUTPUT_LINES = 200  # kept in a finished command's collapsible output
-HISTORY_OUTPUT_LINES = 5  # of a command's output, once it scrolled into the history
+OUTPUT_HEAD_LINES = 3  # of a finished command's output: its first lines,
+OUTPUT_TAIL_LINES = 3  # "… +N lines", and its last lines
+OUTPUT_LINE_CHARS = 240  # of one line of output: its start and end around a marker
 
 MarkdownFilter = Callable[[str], str]
 """Rewrites the model's markdown before display (citations become links)."""
@@ -41,6 +42,30 @@ def _identity(text: str) -> str:
     return text
 
 
+def bound_line(line: str, limit: int = OUTPUT_LINE_CHARS) -> str:
+    """One line as shown: whole when it fits, else its first and last ``limit // 2``
+    characters around ``[… N bytes omitted …]`` (a 1 MiB line of minified JSON must not
+    fill the screen, nor cost a wrap of a million characters)."""
+    if len(line) <= limit:
+        return line
+    half = limit // 2
+    omitted = len(line[half:-half].encode("utf-8", "surrogatepass"))
+    return f"{line[:half]}[… {omitted} bytes omitted …]{line[-half:]}"
+
+
+def head_tail(
+    output: str, head: int = OUTPUT_HEAD_LINES, tail_lines: int = OUTPUT_TAIL_LINES
+) -> str:
+    """A command's output as the transcript shows it: the first ``head`` and the last
+    ``tail_lines`` lines around ``… +N lines`` (all of it when that is no longer), each
+    line bounded (``bound_line``); trailing blank lines dropped."""
+    lines = output.rstrip("\n").splitlines()
+    if len(lines) > head + tail_lines + 1:
+        hidden = len(lines) - head - tail_lines
+        lines = [*lines[:head], f"… +{hidden} lines", *lines[-tail_lines:]]
+    return "\n".join(bound_line(line) for line in lines)
+
+
 class Cell(Vertical):
     """Base of every cell: auto height, one blank line below."""
 
@@ -48,6 +73,7 @@ class Cell(Vertical):
     Cell { height: auto; margin: 0 0 1 0; padding: 0 1; }
     Cell > Static { height: auto; }
     Cell > Static.answer { padding: 0 1; }
+    Cell > Static.exec-output { padding: 0 0 0 3; }
     Cell Collapsible { border: none; padding: 0; margin: 0; background: transparent; }
     Cell Collapsible > Contents { padding: 0 0 0 3; }
     """
@@ -218,7 +244,7 @@ class ReasoningCell(StreamCell):
 
 class ExecCell(StreamCell):
     """A command: its line, the last lines of output while it runs, then exit status and
-    duration with the output in a collapsible (collapsed)."""
+    duration above its output's first and last lines (``head_tail``), as Codex shows them."""
 
     def __init__(self, command: Sequence[str]) -> None:
         super().__init__(classes="exec")
@@ -237,14 +263,15 @@ class ExecCell(StreamCell):
             out = Text("✓ Ran ", style="bold green")
         else:
             out = Text("✗ Ran ", style="bold red")
-        out.append(self.command, style="bold")
+        out.append(bound_line(self.command), style="bold")
         if self.exit_code is not None:
             out.append(f"  · exit {self.exit_code} · {duration_text(self.duration)}", style="dim")
         return out
 
     async def render_pending(self) -> None:
         if self.exit_code is None:
-            self.query_one(".exec-tail", Static).update(Text(tail(self.text), style="dim"))
+            running = "\n".join(bound_line(line) for line in tail(self.text).split("\n"))
+            self.query_one(".exec-tail", Static).update(Text(running, style="dim"))
 
     async def finish(self, exit_code: int, duration: float, output: str) -> None:
         self._stop_timer()
@@ -253,23 +280,17 @@ class ExecCell(StreamCell):
         self.text = output
         self.query_one(".exec-header", Static).update(self._header())
         await self.query_one(".exec-tail", Static).remove()
-        lines = output.rstrip("\n").splitlines()
-        if lines:
-            shown = "\n".join(lines[:MAX_OUTPUT_LINES])
-            if len(lines) > MAX_OUTPUT_LINES:
-                shown += f"\n… {len(lines) - MAX_OUTPUT_LINES} more lines"
-            title = f"⎿ {len(lines)} line{'s' if len(lines) != 1 else ''} of output"
-            await self.mount(
-                Collapsible(Static(Text(shown, style="dim")), title=title, collapsed=True)
-            )
+        body = head_tail(output)
+        if body:
+            await self.mount(Static(Text(body, style="dim"), classes="exec-output"))
 
     def history_renderable(self) -> RenderableType:
-        body = tail(self.text, HISTORY_OUTPUT_LINES)
+        body = head_tail(self.text)
         if not body:
             return self._header()
         return Group(self._header(), Padding(Text(body, style="dim"), (0, 0, 0, 3)))
 
     def plain(self) -> str:
         status = "running" if self.exit_code is None else f"exit {self.exit_code}"
-        body = tail(self.text, 10)
-        return f"$ {self.command}  ({status})" + (f"\n{body}" if body else "")
+        body = head_tail(self.text)
+        return f"$ {bound_line(self.command)}  ({status})" + (f"\n{body}" if body else "")

@@ -20,6 +20,7 @@ from pycodex.frontends.tui.slash import (
     matching,
     status_text,
 )
+from pycodex.protocol.items import TokenUsage
 from pycodex.protocol.ops import Compact
 from pycodex.protocol.policy import AskForApproval
 
@@ -118,6 +119,8 @@ async def run_slash(app: CodexApp, text: str) -> None:
 async def _new(app: CodexApp, arg: str) -> None:
     await app.transcript.clear_cells()
     await app.replace_session(app.config, None)
+    app.total = TokenUsage()  # a new conversation has used nothing yet (footer, /status)
+    app.footer_bar.reset_tokens()
     await app.note("✨ New chat started", "green")
 
 

@@ -9,12 +9,17 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from pycodex.frontends.tui.render import tokens_left_text
+from pycodex.protocol.events import EventMsg, ModelWaiting
 
 
 class StatusLine(Static):
     """``• Working (3s • Ctrl+C to interrupt)`` while a turn runs, hidden otherwise.
 
-    The elapsed seconds come from the injected clock and tick once a second."""
+    While the model is silent past core's threshold (``ModelWaiting``) it says so instead,
+    with the retry plan: ``• Waiting for the model… 35s (no response yet; will retry 4 more
+    times, timeout 300s) • Ctrl+C to interrupt``, the seconds still ticking, until the
+    model's next event. The elapsed seconds come from the injected clock and tick once a
+    second."""
 
     DEFAULT_CSS = "StatusLine { height: 1; padding: 0 1; display: none; color: $accent; }"
 
@@ -24,6 +29,7 @@ class StatusLine(Static):
         self._started: float | None = None
         self._label = "Working"
         self._ticker: Timer | None = None
+        self._waiting: tuple[ModelWaiting, float] | None = None  # the report, when received
 
     def start(self, label: str = "Working") -> None:
         self._label = label
@@ -33,8 +39,36 @@ class StatusLine(Static):
         if self._ticker is None:
             self._ticker = self.set_interval(1.0, self._tick)
 
+    def core_event(self, msg: EventMsg) -> None:
+        """Every core event passes here: a ``ModelWaiting`` shows the wait, anything else
+        from the turn ends it."""
+        if isinstance(msg, ModelWaiting):
+            self._waiting = (msg, self._clock())
+            self._tick()
+        elif self._waiting is not None:
+            self._waiting = None
+            self._tick()
+
+    @property
+    def waiting_text(self) -> str | None:
+        """What the line says about a silent model (None when it is not waiting)."""
+        if self._waiting is None or self._started is None:
+            return None
+        from pycodex.core.waiting import waiting_message
+
+        msg, since = self._waiting
+        elapsed = msg.elapsed_seconds + max(self._clock() - since, 0.0)
+        text = waiting_message(
+            elapsed,
+            responded=msg.responded,
+            retries_left=msg.retries_left,
+            timeout_seconds=msg.timeout_seconds,
+        )
+        return text[:1].upper() + text[1:]
+
     def stop(self) -> None:
         self._started = None
+        self._waiting = None
         self.display = False
         if self._ticker is not None:
             self._ticker.stop()
@@ -46,6 +80,13 @@ class StatusLine(Static):
 
     def _tick(self) -> None:
         if self._started is None:
+            return
+        waiting = self.waiting_text
+        if waiting is not None and self._label == "Working":
+            out = Text("• ", style="bold")
+            out.append(waiting, style="bold")
+            out.append(" • Ctrl+C to interrupt", style="dim")
+            self.update(out)
             return
         elapsed = int(self._clock() - self._started)
         out = Text("• ", style="bold")
@@ -69,6 +110,12 @@ class FooterBar(Static):
         self.hint: str | None = None
 
     def on_mount(self) -> None:
+        self.refresh_text()
+
+    def reset_tokens(self) -> None:
+        """A new conversation (``/new``): nothing used yet, the whole context left."""
+        self.total_tokens = 0
+        self.context_used = 0
         self.refresh_text()
 
     def refresh_text(self) -> None:

@@ -50,7 +50,10 @@ class TrustChoice:
 
     @property
     def approval_policy(self) -> AskForApproval:
-        return AskForApproval.ON_REQUEST
+        """Trusted: the model asks when it needs to (``on-request``). Not trusted: every
+        edit and every command that is not known safe asks first (``untrusted``, the default
+        that ``codex config show`` reports and a later start in this folder applies)."""
+        return AskForApproval.ON_REQUEST if self.trusted else AskForApproval.UNTRUSTED
 
     @property
     def sandbox_mode(self) -> SandboxMode:
