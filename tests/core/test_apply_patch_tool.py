@@ -169,14 +169,17 @@ def test_failing_multi_file_patch_changes_nothing_and_shows_nearest_lines(
     assert text.startswith("error: ")
     assert "b.py" in text and "return compute(1)" in text  # the nearest actual line
     assert "No files were changed" in text
-    # Nothing was applied: no patch events, no turn diff, no command either.
+    # Nothing was applied: no begin, no turn diff, no command; one failed end says why.
     assert kinds(msgs) == [
         "task_started",
         "token_count",
+        "patch_apply_end",
         "agent_message",
         "token_count",
         "task_complete",
     ]
+    (end,) = [m for m in msgs if isinstance(m, PatchApplyEnd)]
+    assert (end.success, end.stdout, end.stderr) == (False, "", text)
 
 
 def test_bad_envelope_and_bad_arguments_reach_the_model(tmp_path: Path) -> None:
