@@ -3,7 +3,8 @@
 Built-ins (SPEC §2):
 
 - ``openai``: Responses API; ``base_url`` from ``OPENAI_BASE_URL``, else the public API;
-  key ``OPENAI_API_KEY`` (or auth.json: ``requires_openai_auth``); headers
+  key ``OPENAI_API_KEY`` (or auth.json: ``requires_openai_auth``; with a ChatGPT sign-in the
+  default URL becomes ``chatgpt_base_url`` + ``codex``, see ``models.client``); headers
   ``OpenAI-Organization`` / ``OpenAI-Project`` from ``OPENAI_ORGANIZATION`` / ``OPENAI_PROJECT``.
 - ``oss``: Chat Completions on a local Ollama; ``CODEX_OSS_BASE_URL``, else
   ``http://localhost:${CODEX_OSS_PORT:-11434}/v1``; no auth. Tool calls written as text
@@ -52,7 +53,10 @@ def builtin_layer(env: Mapping[str, str]) -> Layer:
         "name": "OpenAI",
         "base_url": openai_url or OPENAI_BASE_URL,
         "env_key": "OPENAI_API_KEY",
-        "env_key_instructions": "Set it, or store a key with `codex login --api-key KEY`.",
+        "env_key_instructions": (
+            "Set it, sign in with ChatGPT (`codex login`), "
+            "or store a key with `codex login --api-key KEY`."
+        ),
         "wire_api": WireApi.RESPONSES.value,
         "env_http_headers": {
             "OpenAI-Organization": "OPENAI_ORGANIZATION",
