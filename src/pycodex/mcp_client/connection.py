@@ -149,9 +149,8 @@ class ServerConnection:
         self._ready.add_done_callback(_consume)  # start() may have stopped waiting for it
         self._task = asyncio.create_task(self._main(self._ready), name=f"mcp-server:{self.name}")
         try:
-            return await asyncio.wait_for(
-                asyncio.shield(self._ready), self.config.startup_timeout_sec
-            )
+            async with asyncio.timeout(self.config.startup_timeout_sec):  # not wait_for (3.11)
+                return await asyncio.shield(self._ready)
         except TimeoutError:
             if self._scope is not None:
                 self._scope.cancel()  # the owner winds down; stop() waits for it
@@ -261,10 +260,9 @@ class ServerConnection:
             return CallOutcome(error=self._with_stderr("the server is not running"))
         timeout = self.config.tool_timeout_sec
         try:
-            result = await asyncio.wait_for(
-                session.call_tool(tool, arguments, read_timeout_seconds=timeout),
-                timeout + CALL_GRACE_SECONDS,
-            )
+            # Not wait_for: on 3.11 it drops an interrupt landing as the call completes.
+            async with asyncio.timeout(timeout + CALL_GRACE_SECONDS):
+                result = await session.call_tool(tool, arguments, read_timeout_seconds=timeout)
         except TimeoutError:
             return self._lost(self._call_timeout_message())
         except MCPError as exc:

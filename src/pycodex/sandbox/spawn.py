@@ -149,8 +149,9 @@ async def _kill_group(proc: asyncio.subprocess.Process, protocol: _Protocol) -> 
     pgid = proc.pid  # start_new_session: the child leads its own group
     _killpg(pgid, signal.SIGTERM)
     try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(protocol.exited.wait(), KILL_GRACE_SECONDS)
+        with contextlib.suppress(TimeoutError):  # not wait_for: it can drop a cancel (3.11)
+            async with asyncio.timeout(KILL_GRACE_SECONDS):
+                await protocol.exited.wait()
     finally:  # even if cancelled again while waiting: nothing of the group survives
         _killpg(pgid, signal.SIGKILL)
     await protocol.exited.wait()
