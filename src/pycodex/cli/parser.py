@@ -182,6 +182,26 @@ def build_parser() -> argparse.ArgumentParser:
     add("mcp-server", "mcp_cmd:run_mcp", "run pycodex as an MCP server on stdio")
 
     lg = add("login", "login_cmd:run_login", "sign in with ChatGPT (browser), or store an API key")
+    _add_login_options(lg)
+    add("logout", "login_cmd:run_logout", "remove stored credentials")
+
+    cfg = add("config", "config_cmd:run_config_help", "inspect the configuration")
+    _add_config_subcommands(cfg)
+
+    sb = add("sandbox", "sandbox_cmd:run_sandbox", "run a command under the agent's sandbox")
+    sb.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    dbg = add("debug", "sandbox_cmd:run_debug_help", "debugging tools")
+    _add_debug_subcommands(dbg)
+
+    comp = add("completion", "completion_cmd:run_completion", "print a shell completion script")
+    comp.add_argument("shell", nargs="?", default="bash", choices=("bash", "zsh", "fish"))
+    hp = add("help", "completion_cmd:run_help", "show this help, or a command's (= COMMAND --help)")
+    hp.add_argument("topic", nargs="*", metavar="COMMAND")
+    return root
+
+
+def _add_login_options(lg: argparse.ArgumentParser) -> None:
+    """`codex login [--api-key KEY | --with-api-key]` and `codex login status`."""
     lg.add_argument("--api-key", metavar="KEY", help="the API key to store")
     lg.add_argument("--with-api-key", action="store_true", help="read the API key from stdin")
     # Hidden, for tests and a sign-in server on this machine (loopback URLs only).
@@ -195,9 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = lg_sub.add_parser("status", help="show how pycodex authenticates")
     _add_global_options(st, nested=True)
     st.set_defaults(handler=_handler("login_cmd:run_status"))
-    add("logout", "login_cmd:run_logout", "remove stored credentials")
 
-    cfg = add("config", "config_cmd:run_config_help", "inspect the configuration")
+
+def _add_config_subcommands(cfg: argparse.ArgumentParser) -> None:
+    """`codex config show [--json] [--models]`."""
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="show", parser_class=_Parser)
     show = cfg_sub.add_parser(
         "show", help="the effective configuration and where each value came from"
@@ -211,21 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(handler=_handler("config_cmd:run_config_show"))
 
-    sb = add("sandbox", "sandbox_cmd:run_sandbox", "run a command under the agent's sandbox")
-    sb.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
-    dbg = add("debug", "sandbox_cmd:run_debug_help", "debugging tools")
+
+def _add_debug_subcommands(dbg: argparse.ArgumentParser) -> None:
+    """`codex debug landlock|seatbelt [--full-auto] -- CMD` (v0.20)."""
     dbg_sub = dbg.add_subparsers(dest="debug_command", parser_class=_Parser)
     for name in ("landlock", "seatbelt"):
         d = dbg_sub.add_parser(name, help=f"run a command under {name}")
         _add_global_options(d, nested=True)
         d.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
         d.set_defaults(handler=_handler(f"sandbox_cmd:run_debug_{name}"))
-
-    comp = add("completion", "completion_cmd:run_completion", "print a shell completion script")
-    comp.add_argument("shell", nargs="?", default="bash", choices=("bash", "zsh", "fish"))
-    hp = add("help", "completion_cmd:run_help", "show this help, or a command's (= COMMAND --help)")
-    hp.add_argument("topic", nargs="*", metavar="COMMAND")
-    return root
 
 
 def _add_mcp_subcommands(mcp: argparse.ArgumentParser) -> None:
