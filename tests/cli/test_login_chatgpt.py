@@ -383,3 +383,32 @@ def test_preferred_auth_method_picks_between_key_and_sign_in(home: Path) -> None
     assert env_key not in out and API_KEY not in out
     rc, _, err = run(home, "login", "status", "-c", "preferred_auth_method=oauth")
     assert rc == 2 and "preferred_auth_method" in err
+
+
+def test_a_second_login_takes_over_the_port_from_a_leftover_one(
+    home: Path, issuer: ScriptedIssuer
+) -> None:
+    port = free_port()
+    args = ("--experimental_issuer", issuer.url, "--experimental_port", str(port))
+    first = Login(home, *args)
+    first.authorize_url()
+    second = Login(home, *args)
+    url = second.authorize_url()  # it listens: the first one was asked to stop
+    rc, _, err = first.finish()
+    assert (rc, err) == (1, "Error: sign-in cancelled by another `codex login`\n")
+    assert browse(url)[0] == 200
+    rc, _, err = second.finish()
+    assert rc == 0, err
+
+
+def test_without_an_exchanged_key_the_key_field_is_null(home: Path) -> None:
+    with ScriptedIssuer(api_key=None) as keyless:
+        login = Login(
+            home, "--experimental_issuer", keyless.url, "--experimental_port", str(free_port())
+        )
+        assert browse(login.authorize_url())[0] == 200
+        rc, _, err = login.finish()
+        assert keyless.grants() == ["authorization_code", "token-exchange"]
+    assert rc == 0, err
+    data = json.loads((home / "auth.json").read_text())
+    assert data["OPENAI_API_KEY"] is None and data["tokens"]["account_id"] == ACCOUNT_ID
