@@ -72,3 +72,21 @@ def test_json_output_has_model_waiting_lines(
     # waiting is news, not the turn's outcome: the turn still fails once retries run out
     assert events[-1]["type"] == "turn.failed"
     assert "waiting for the model" not in res.err
+
+
+def test_a_stream_gone_quiet_is_on_the_stream_retry_budget(
+    model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
+) -> None:
+    write_config(codex_home, model_server.base_url)
+    # the answer starts (response.created), then nothing: a stream error, not a request one
+    model_server.push(Fault.idle(after_events=1, hold_seconds=30))
+    model_server.push(Fault.idle(after_events=1, hold_seconds=30))
+    args = _args("--json", retries=0)
+    args[-1:-1] = ["-c", "model_providers.mock.stream_max_retries=1"]
+    res = codex(args, cwd=repo, env=env)
+    assert res.rc == 1, res.err
+    waiting = [e for e in res.events if e["type"] == "model.waiting"]
+    first = [e for e in waiting if e["attempt"] == 1]
+    assert first and all(e["responded"] and e["retries_left"] == 1 for e in first)
+    assert "(the answer paused; will retry 1 more time, timeout 0.4s)" in first[0]["message"]
+    assert len(model_server.model_requests) == 2  # request_max_retries=0 did not apply
