@@ -10,17 +10,28 @@ the model server sees the stream closed before its last event, turn after turn.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from textual import events
 from textual.pilot import Pilot
 
 from pycodex.config.schema import Config
+from pycodex.core.codex import Codex
 from pycodex.frontends.tui.app import CodexApp
 from pycodex.frontends.tui.options import CoreHandle, SpawnCore
 from pycodex.frontends.tui.router import INTERRUPTED
-from pycodex.protocol.events import AgentMessage
-from pycodex.protocol.ops import UserInput
+from pycodex.models.base import ModelEvent, OutputTextDelta, Prompt
+from pycodex.models.scripted import ScriptedModelClient, reply
+from pycodex.protocol.events import (
+    AgentMessage,
+    AgentMessageDelta,
+    SessionConfigured,
+    TaskComplete,
+    TurnAborted,
+)
+from pycodex.protocol.ops import Interrupt, UserInput
+from tests.core.harness import ENV, make_config, until
 from tests.support.model_server import RecordedRequest, ScriptedModelServer, Turn
 from tests.tui.scripted_core import ScriptedCore
 from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_until
@@ -163,3 +174,52 @@ def test_ctrl_c_mid_stream_closes_the_stream_turn_after_turn(
         assert not (await _server_done(pilot, model_server, 3)).closed_early
 
     drive(app, scenario)
+
+
+class SwallowsOneCancel:
+    """A model whose first stream ignores the first cancellation, as ``wait_for`` could on
+    Python 3.11 (and as any third-party code might); later streams answer normally."""
+
+    def __init__(self) -> None:
+        self.swallowed = 0
+        self.calls = 0
+        self.then = ScriptedModelClient([reply("second turn fine")])
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[ModelEvent]:
+        self.calls += 1
+        if self.calls > 1:
+            async for event in self.then.stream(prompt):
+                yield event
+            return
+        yield OutputTextDelta("partial ")
+        never = asyncio.Event()
+        while True:
+            try:
+                await never.wait()
+            except asyncio.CancelledError:
+                if self.swallowed:
+                    raise
+                self.swallowed += 1
+
+
+def test_an_interrupt_ends_the_turn_even_if_a_cancel_is_swallowed(tmp_path: Path) -> None:
+    """The core cancels the running turn again while it keeps running: one swallowed
+    cancel does not leave the session stuck (and later Ctrl-C presses queued behind it)."""
+    model = SwallowsOneCancel()
+
+    async def main() -> list[str]:
+        codex = await Codex.spawn(
+            make_config(tmp_path), env=ENV, model_client=model, ephemeral=True
+        )
+        await until(codex, SessionConfigured)
+        await codex.submit(UserInput("go"))
+        await until(codex, AgentMessageDelta)
+        await codex.submit(Interrupt())
+        await until(codex, TurnAborted)
+        await codex.submit(UserInput("again"))
+        msgs = await until(codex, TaskComplete)
+        return [m.message for m in msgs if isinstance(m, AgentMessage)]
+
+    answers = asyncio.run(asyncio.wait_for(main(), 60))
+    assert model.swallowed == 1  # the double really did swallow one
+    assert answers == ["second turn fine"]
