@@ -214,3 +214,35 @@ def test_a_refused_refresh_names_the_reason_not_the_token() -> None:
     assert "refresh_token_reused" in str(info.value)
     assert "rt-secret-stale" not in str(info.value)
     assert "codex login" in str(info.value)
+
+
+def test_an_unreachable_issuer_leaves_a_still_valid_token_in_use(unused_port: int) -> None:
+    due = ChatgptTokens(id_token_for(), access_token_for(30), "rt")  # due, not expired
+    creds = ChatgptCredentials(
+        due,
+        last_refresh=None,
+        refresh_url=f"http://127.0.0.1:{unused_port}/oauth/token",
+        env={},
+        persist=lambda tokens: None,
+    )
+    assert asyncio.run(creds.headers())["Authorization"] == f"Bearer {due.access_token}"
+    expired = ChatgptTokens(id_token_for(), access_token_for(-30), "rt")
+    creds = ChatgptCredentials(
+        expired,
+        last_refresh=None,
+        refresh_url=f"http://127.0.0.1:{unused_port}/oauth/token",
+        env={},
+        persist=lambda tokens: None,
+    )
+    with pytest.raises(AuthError, match="cannot reach the sign-in server"):
+        asyncio.run(creds.headers())
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port

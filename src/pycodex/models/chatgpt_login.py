@@ -29,7 +29,7 @@ import errno
 import hashlib
 import html
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -273,13 +273,16 @@ async def _ask_to_cancel(port: int) -> None:
         writer.close()
 
 
-async def _listen(port: int, handler: Callable[..., object]) -> asyncio.Server:
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _listen(port: int, handler: Handler) -> asyncio.Server:
     """Listen on 127.0.0.1:``port``; see the module docstring for a busy port."""
     candidates = [port, FALLBACK_PORT] if port == DEFAULT_PORT else [port]
     for candidate in candidates:
         for attempt in range(BIND_ATTEMPTS):
             try:
-                return await asyncio.start_server(handler, "127.0.0.1", candidate)  # type: ignore[arg-type]
+                return await asyncio.start_server(handler, "127.0.0.1", candidate)
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE:
                     raise AuthError(

@@ -11,7 +11,9 @@ be a phishing aid, and the only legitimate use is a test issuer on this machine.
 
 When is a refresh due: the access token is a JWT whose ``exp`` is read (see ``chatgpt_jwt``
 for why unsigned); it is refreshed a minute before it expires. A token without ``exp``
-is refreshed when ``last_refresh`` is older than 8 days (Codex's interval). A 401 from the
+is refreshed when ``last_refresh`` is older than 8 days (Codex's interval). If the issuer
+cannot be reached (or fails with 5xx) the old token is used while it has not expired; a
+refusal (revoked or reused refresh token) is an error that says to sign in again. A 401 from the
 backend triggers one more: first auth.json is re-read (another process may have refreshed
 it already), and only if it still holds the same token is the issuer asked.
 
@@ -44,6 +46,10 @@ API_KEY_TOKEN_TYPE = "openai-api-key"
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 RELOGIN = "run `codex login` to sign in again"
+
+
+class IssuerUnavailable(AuthError):
+    """The token endpoint could not be reached or failed (5xx): maybe better later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +137,7 @@ async def _post(
         finally:
             resp.close()
     except ModelError as exc:
-        raise AuthError(f"cannot reach the sign-in server: {exc}") from None
+        raise IssuerUnavailable(f"cannot reach the sign-in server: {exc}") from None
     data: dict[str, object] = {}
     if 200 <= resp.status < 300:
         try:
@@ -219,7 +225,8 @@ async def refresh_tokens(
     ).encode()
     status, data, raw = await _post(url, body, "application/json", env)
     if not 200 <= status < 300:
-        raise AuthError(
+        kind = IssuerUnavailable if status >= 500 else AuthError
+        raise kind(
             f"the ChatGPT sign-in could not be refreshed ({_issuer_error(status, raw)}); {RELOGIN}"
         )
     id_token = _token_str(data, "id_token") or tokens.id_token
@@ -298,7 +305,14 @@ class ChatgptCredentials:
         """``Authorization`` and ``chatgpt-account-id``, refreshed first when due."""
         async with self._guard():
             if self.is_due() and not self._adopt_reloaded(require_fresh=True):
-                await self._refresh()
+                try:
+                    await self._refresh()
+                except IssuerUnavailable:
+                    # As Codex: go on with a token that has not expired yet (or whose
+                    # expiry is unknown); a refusal by the issuer is final, this is not.
+                    exp = chatgpt_jwt.expires_at(self._tokens.access_token)
+                    if exp is not None and exp <= self._clock():
+                        raise
             return self._headers()
 
     async def after_unauthorized(self) -> None:
