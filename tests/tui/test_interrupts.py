@@ -10,6 +10,7 @@ the model server sees the stream closed before its last event, turn after turn.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -81,6 +82,30 @@ def test_keys_typed_before_mount_reach_the_composer_and_enter_sends(
             gate.set()
             await wait_until(pilot, lambda: _sent(core) == ["hi there"], "the submission")
             await wait_until(pilot, lambda: "hello back" in app.transcript_text(), "answer")
+
+    asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_typed_ahead_enter_never_answers_the_trust_onboarding(
+    codex_home: Path, tmp_path: Path
+) -> None:
+    """Keys typed while `codex` starts in a new directory meet the trust question, not the
+    composer: a "\n" among them stays Ctrl+J and does not accept the highlighted choice."""
+    from pycodex.frontends.tui.onboarding import TrustOnboarding
+
+    core = ScriptedCore([])
+    base = tui_options(codex_home, tmp_path, "http://127.0.0.1:9/v1")
+    app = CodexApp(dataclasses.replace(base, ask_trust=True))
+    app.spawn = core.spawner()
+
+    async def main() -> None:
+        for name in [*"ok", "ctrl+j"]:
+            app.post_message(_key(name))
+        async with app.run_test() as pilot:
+            await wait_until(pilot, lambda: not app._typed_ahead, "the typed-ahead keys")
+            await pilot.pause()
+            assert isinstance(app.screen, TrustOnboarding)  # still asking
+            assert app.link is None  # no session was started by that "\n"
 
     asyncio.run(asyncio.wait_for(main(), 60))
 

@@ -126,7 +126,12 @@ class CodexApp(App[int]):
         self._typed_ahead = False
 
     async def on_event(self, event: events.Event) -> None:
-        if self._typed_ahead and isinstance(event, events.Key) and event.key == "ctrl+j":
+        if (
+            self._typed_ahead
+            and isinstance(event, events.Key)
+            and event.key == "ctrl+j"
+            and self.focused is self.composer  # never to accept an onboarding or picker choice
+        ):
             # Typed before the terminal left cooked mode, Enter reached us as "\n" (the tty
             # translated it): it is Enter, not Ctrl+J. Only for keys queued before mount.
             event = events.Key("enter", "\r")
