@@ -225,16 +225,26 @@ def test_tokens_never_reach_a_command_the_model_or_the_session_files(
 ) -> None:
     tokens = issuer.issue_refreshable()
     setup_home(codex_home, model_server, tokens, top='approval_policy = "never"')
-    model_server.push(Turn(tool_calls=[ToolCall("shell", {"command": ["env"]})]), Turn(text="done"))
+    auth = codex_home / "auth.json"
+    model_server.push(
+        Turn(
+            tool_calls=[
+                ToolCall("shell", {"command": ["env"]}),
+                ToolCall("shell", {"command": ["cat", str(auth)]}),  # the sandbox hides it
+            ]
+        ),
+        Turn(text="done"),
+    )
     res = codex(["exec", "show env"], cwd=repo, env=env_for(codex_home, issuer))
     assert res.rc == 0, res.err
     second = model_server.model_requests[1].body
     assert second is not None
-    (output,) = function_outputs(second)
+    output, cat_output = function_outputs(second)
     assert "PATH=" in output  # the command ran and its environment came back
+    assert "auth.json" in cat_output and "refresh_token" not in cat_output, cat_output
     secrets = (tokens.id_token, tokens.access_token, tokens.refresh_token)
     for secret in secrets:
-        assert secret not in output
+        assert secret not in output and secret not in cat_output
         assert secret not in json.dumps(second)
         assert secret not in res.out + res.err
     assert "CODEX_REFRESH_TOKEN_URL_OVERRIDE" not in output
