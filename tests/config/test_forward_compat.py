@@ -125,10 +125,10 @@ def test_an_array_of_tables_of_newer_codex_is_ignored(tmp_path: Path) -> None:
     assert loaded.warnings == ("config.toml:1: `skills` is a newer Codex key, ignored by pycodex",)
 
 
-def test_model_verbosity_in_a_profile_is_a_newer_key(tmp_path: Path) -> None:
-    loaded = load(tmp_path, '[profiles.p]\nmodel_verbosity = "high"\n')
+def test_a_newer_key_in_a_profile_is_a_newer_key(tmp_path: Path) -> None:
+    loaded = load(tmp_path, '[profiles.p]\nservice_tier = "flex"\n')
     assert loaded.warnings == (
-        "config.toml:2: `profiles.p.model_verbosity` is a newer Codex key, ignored by pycodex",
+        "config.toml:2: `profiles.p.service_tier` is a newer Codex key, ignored by pycodex",
     )
 
 
@@ -148,7 +148,7 @@ def test_a_likely_typo_gets_a_suggestion(typo: str, known: str) -> None:
     assert suggest(typo, SETTINGS) == known
 
 
-@pytest.mark.parametrize("word", ["notice", "model_verbosity", "zzz", "sandbox", "history_x1"])
+@pytest.mark.parametrize("word", ["notice", "service_tier", "model_verbose_x", "zzz", "sandbox", "history_x1"])
 def test_a_distant_word_gets_no_suggestion(word: str) -> None:
     from pycodex.config.keys import SETTINGS
 

@@ -19,7 +19,7 @@ from tests.support.model_server import ScriptedModelServer, Turn
 NEWER = (
     'model_reasoning_effort = "xhigh"\n'
     "model_supports_reasoning_summaries = true\n"
-    'model_verbosity = "high"\n'
+    'service_tier = "flex"\n'
 )
 NEWER_TABLES = (
     "\n[features]\nweb_search_request = true\n"
@@ -54,9 +54,9 @@ def test_a_newer_effort_and_newer_tables_start_and_reach_the_model_as_written(
     assert res.rc == 0, res.err
     (body,) = _bodies(model_server)
     assert body["reasoning"]["effort"] == "xhigh"  # the server decides, not pycodex
-    assert "verbosity" not in str(body.get("text", ""))  # a newer key is ignored, not sent
+    assert "flex" not in str(body)  # a newer key is ignored, not sent
     assert 'config.toml:3: `model_reasoning_effort` = "xhigh" is not a value' in res.err
-    for key in ("model_verbosity", "features", "notice", "skills"):
+    for key in ("service_tier", "features", "notice", "skills"):
         assert f"`{key}` is a newer Codex key, ignored by pycodex" in res.err
     assert "Traceback" not in res.err
 
@@ -102,12 +102,18 @@ def test_look_alike_keys_get_no_wrong_suggestion(
     model_server: ScriptedModelServer, codex_home: Path, repo: Path, env: dict[str, str]
 ) -> None:
     config = write_config(codex_home, model_server.base_url, top='model_verbosity = "low"\n')
+    # (model_verbosity is read now; it once drew "did you mean `model_providers`?")
     config.write_text(config.read_text() + "\n[notice]\nhide_gpt5_1_migration_prompt = true\n")
     model_server.push(Turn(text="done"))
     res = codex(["exec", "hi"], cwd=repo, env=env)
     assert res.rc == 0, res.err
-    assert len(_bodies(model_server)) == 1
     assert "did you mean `notify`" not in res.err
     assert "did you mean `model_providers`" not in res.err
     assert "`notice` is a newer Codex key, ignored by pycodex" in res.err
-    assert "`model_verbosity` is a newer Codex key, ignored by pycodex" in res.err
+    assert "model_verbosity" not in res.err
+    (body,) = _bodies(model_server)
+    assert "text" not in body  # test-model is no GPT-5 model: verbosity is not sent to it
+    model_server.push(Turn(text="done"))
+    res = codex(["exec", "-m", "gpt-5", "hi"], cwd=repo, env=env)
+    assert res.rc == 0, res.err
+    assert _bodies(model_server)[-1]["text"] == {"verbosity": "low"}

@@ -114,6 +114,7 @@ def test_the_29_keys_of_v020_plus_later_ones_are_known() -> None:
         "preferred_auth_method",
         "project_doc_fallback_filenames",
         "openai_base_url",
+        "model_verbosity",
     }
     assert set(SETTINGS) == set(ROOT.fields) - {"profile", "profiles"}
 
@@ -344,3 +345,17 @@ def test_openai_base_url_moves_the_builtin_provider_unless_its_table_says_otherw
         '[model_providers.openai]\nbase_url = "http://127.0.0.1:8/v1"\n'
     )
     assert load(home, written).config.model_provider.base_url == "http://127.0.0.1:8/v1"
+
+
+def test_model_verbosity_is_sent_to_gpt5_models_only(tmp_path: Path) -> None:
+    from pycodex.core.model_info import request_options
+
+    home = tmp_path / "h"
+    loaded = load(home, 'model = "gpt-5"\nmodel_verbosity = "low"\n')
+    assert not loaded.warnings
+    assert request_options(loaded.config).verbosity == "low"
+    other = load(home, 'model = "o3"\nmodel_verbosity = "low"\n')
+    assert request_options(other.config).verbosity is None
+    newer = load(home, 'model = "gpt-5"\nmodel_verbosity = "terse"\n')
+    assert len(newer.warnings) == 1 and "sent as written" in newer.warnings[0]
+    assert request_options(newer.config).verbosity == "terse"

@@ -87,8 +87,7 @@ def test_override_files_and_fallback_names_as_current_codex_reads_them(tmp_path:
     assert project_doc_paths(config.cwd) == [root / "AGENTS.md", root / "a/b/AGENTS.override.md"]
     config = replace(config, project_doc_fallback_filenames=("NOPE.md", "CLAUDE.md"))
     assert load_user_instructions(config) == (
-        "global override\n\n\n--- project-doc ---\n\n"
-        "root rules\n\n\na fallback\n\n\nb override\n"
+        "global override\n\n\n--- project-doc ---\n\nroot rules\n\n\na fallback\n\n\nb override\n"
     )
 
 

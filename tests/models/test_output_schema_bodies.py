@@ -60,3 +60,15 @@ def test_the_format_helper_names_and_marks_it_strict() -> None:
         "schema": {"type": "object"},
         "strict": True,
     }
+
+
+def test_verbosity_shares_the_text_object_with_the_format() -> None:
+    verbose = dataclasses.replace(OPTIONS, verbosity="low")
+    body = responses_api.build_body(PROMPT, verbose)
+    assert body["text"]["verbosity"] == "low"
+    assert body["text"]["format"]["name"] == "codex_output_schema"
+    plain = responses_api.build_body(dataclasses.replace(PROMPT, output_schema=None), verbose)
+    assert plain["text"] == {"verbosity": "low"}
+    assert "text" not in responses_api.build_body(
+        dataclasses.replace(PROMPT, output_schema=None), OPTIONS
+    )

@@ -46,6 +46,7 @@ _PLAIN = (
     "model_instructions_profile",
     "project_doc_max_bytes",
     "openai_base_url",
+    "model_verbosity",
     "max_tool_timeout_sec",
     "notify",
     "instructions",

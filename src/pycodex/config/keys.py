@@ -81,6 +81,7 @@ def open_enum(kind: type[StrEnum]) -> Leaf:
     return Leaf("open_enum", tuple(member.value for member in kind))
 
 
+VERBOSITIES = ("low", "medium", "high")  # current Codex's model_verbosity (GPT-5 models)
 FILE_OPENERS = ("vscode", "vscode-insiders", "windsurf", "cursor", "none")
 
 PROVIDER = Table(
@@ -136,6 +137,7 @@ SETTINGS: dict[str, Spec] = {
     "model_instructions_profile": Leaf("enum", INSTRUCTIONS_PROFILES),
     "model_reasoning_effort": open_enum(ReasoningEffort),
     "model_reasoning_summary": open_enum(ReasoningSummary),
+    "model_verbosity": Leaf("open_enum", VERBOSITIES),
     "model_supports_reasoning_summaries": BOOL,
     "approval_policy": enum(AskForApproval),
     "sandbox_mode": enum(SandboxMode),
@@ -196,7 +198,6 @@ NEWER_CODEX_KEYS = frozenset(
         "notice",
         "skills",
         "otel",
-        "model_verbosity",
         "model_reasoning_summary_format",
         "review_model",
         "forced_login_method",

@@ -162,6 +162,7 @@ class Config:
     model_auto_compact_token_limit: int | None = None
     model_instructions_profile: str = "auto"  # "full" | "compact" | "auto" (by window size)
     project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
+    model_verbosity: str | None = None  # Responses text.verbosity for GPT-5 models
     project_doc_fallback_filenames: tuple[str, ...] = ()  # tried when a folder has no AGENTS.md
     openai_base_url: str | None = None  # the built-in `openai` provider's base_url (current Codex)
     max_tool_timeout_sec: float = DEFAULT_MAX_TOOL_TIMEOUT_SEC  # clamps a shell call's timeout

@@ -26,6 +26,7 @@ SMALL_WINDOW_COMPACT_FRACTION = 0.7
 # below this window (the full prompt, ~2.5k tokens, would take a third of 8k).
 COMPACT_PROFILE_WINDOW = 16_384
 REASONING_FAMILIES = ("gpt-5", "o1", "o3", "o4-mini", "codex-mini")
+VERBOSITY_FAMILIES = ("gpt-5",)  # the models that take ``text.verbosity``
 
 
 def _lookup(model: str) -> int | None:
@@ -78,4 +79,9 @@ def request_options(config: Config) -> ModelRequestOptions:
         max_output_tokens=config.model_max_output_tokens,
         context_window=context_window(config),
         compact_tools=use_compact_prompt(config),
+        verbosity=(
+            str(config.model_verbosity)
+            if config.model_verbosity is not None and config.model.startswith(VERBOSITY_FAMILIES)
+            else None
+        ),
     )

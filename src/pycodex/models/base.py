@@ -127,6 +127,7 @@ class ModelRequestOptions:
     extra_headers: dict[str, str] = field(default_factory=dict)
     context_window: int | None = None  # known window: prompts that do not fit are warned of
     compact_tools: bool = False  # short tool descriptions (small-context models)
+    verbosity: str | None = None  # Responses ``text.verbosity`` (``model_verbosity``); None: unsent
 
 
 class ModelClient(Protocol):

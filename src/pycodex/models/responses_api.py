@@ -71,9 +71,13 @@ def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
     body["include"] = list(options.include)
     if options.max_output_tokens is not None:
         body["max_output_tokens"] = options.max_output_tokens
+    text: dict[str, Any] = {}  # one object for both, as current Codex sends them
     if prompt.output_schema is not None:
-        # ``text`` also carries ``verbosity`` where that is sent: one object for both.
-        body["text"] = {"format": json_schema_format(prompt.output_schema)}
+        text["format"] = json_schema_format(prompt.output_schema)
+    if options.verbosity is not None:
+        text["verbosity"] = options.verbosity
+    if text:
+        body["text"] = text
     return body
 
 
