@@ -180,3 +180,38 @@ def test_command_output_shows_first_and_last_lines_each_bounded(
     assert len(lines[6]) < 300
     text = app.transcript_text()
     assert "… +45 lines" in text and "y" * 1000 not in text
+
+
+def test_interrupted_command_says_so_not_exit_minus_one(
+    model_server: ScriptedModelServer, codex_home: Path, tmp_path: Path
+) -> None:
+    script = "echo started; sleep 60"
+    model_server.push(Turn(tool_calls=[ToolCall("shell", {"command": ["bash", "-lc", script]})]))
+    options = tui_options(
+        codex_home,
+        tmp_path,
+        model_server.base_url,
+        prompt="wait",
+        approval_policy=AskForApproval.NEVER,
+    )
+    app = CodexApp(options)
+    cells: list[ExecCell] = []
+    headers: list[str] = []
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        def running() -> bool:
+            cells[:] = [c for c in app.transcript.cells if isinstance(c, ExecCell)]
+            return bool(cells) and "started" in cells[0].text
+
+        await wait_until(pilot, running, "command output")
+        await pilot.press("ctrl+c")
+        await idle(pilot, app)
+        await wait_until(pilot, lambda: cells[0].exit_code is not None, "command end")
+        headers.append(str(cells[0].query_one(".exec-header", Static).render()))
+
+    drive(app, scenario)
+    (cell,) = cells
+    assert cell.interrupted
+    (header,) = headers
+    assert "interrupted after" in header and "exit -1" not in header
+    assert f"$ {script}  (interrupted)" in app.transcript_text()

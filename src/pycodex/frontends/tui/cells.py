@@ -7,6 +7,7 @@ re-render at most ``FLUSH_SECONDS`` apart, so 1,000 tokens/s costs ~15 renders a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 from rich.console import Group, RenderableType
@@ -33,6 +34,7 @@ FLUSH_SECONDS = 1 / 15
 OUTPUT_HEAD_LINES = 3  # of a finished command's output: its first lines,
 OUTPUT_TAIL_LINES = 3  # "… +N lines", and its last lines
 OUTPUT_LINE_CHARS = 240  # of one line of output: its start and end around a marker
+INTERRUPTED_OUTPUT = "aborted by user"  # what core reports for a command cut by Ctrl+C
 
 MarkdownFilter = Callable[[str], str]
 """Rewrites the model's markdown before display (citations become links)."""
@@ -74,8 +76,6 @@ class Cell(Vertical):
     Cell > Static { height: auto; }
     Cell > Static.answer { padding: 0 1; }
     Cell > Static.exec-output { padding: 0 0 0 3; }
-    Cell Collapsible { border: none; padding: 0; margin: 0; background: transparent; }
-    Cell Collapsible > Contents { padding: 0 0 0 3; }
     """
 
     def plain(self) -> str:
@@ -251,6 +251,8 @@ class ExecCell(StreamCell):
         self.command = command_text(command)
         self.exit_code: int | None = None
         self.duration = 0.0
+        self.interrupted = False
+        self._started = time.monotonic()  # for a command the turn's end cut short
 
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="exec-header")
@@ -264,7 +266,10 @@ class ExecCell(StreamCell):
         else:
             out = Text("✗ Ran ", style="bold red")
         out.append(bound_line(self.command), style="bold")
-        if self.exit_code is not None:
+        if self.interrupted:
+            took = f" after {duration_text(self.duration)}" if self.duration else ""
+            out.append(f"  · interrupted{took}", style="dim")
+        elif self.exit_code is not None:
             out.append(f"  · exit {self.exit_code} · {duration_text(self.duration)}", style="dim")
         return out
 
@@ -273,8 +278,21 @@ class ExecCell(StreamCell):
             running = "\n".join(bound_line(line) for line in tail(self.text).split("\n"))
             self.query_one(".exec-tail", Static).update(Text(running, style="dim"))
 
-    async def finish(self, exit_code: int, duration: float, output: str) -> None:
+    async def finish(
+        self, exit_code: int, duration: float, output: str, *, replayed: bool = False
+    ) -> None:
+        """The command ended. ``-1`` with core's "aborted by user" (or with no duration: the
+        turn ended while it ran) is an interrupt, shown as one with the time it ran (unknown
+        for a ``replayed`` one without a duration)."""
         self._stop_timer()
+        self.interrupted = exit_code == -1 and (
+            output.strip() == INTERRUPTED_OUTPUT or (duration == 0.0 and not replayed)
+        )
+        if self.interrupted:
+            if not duration and not replayed:
+                duration = time.monotonic() - self._started
+            if output.strip() == INTERRUPTED_OUTPUT:
+                output = ""  # it would only repeat the header
         self.exit_code = exit_code
         self.duration = duration
         self.text = output
@@ -291,6 +309,11 @@ class ExecCell(StreamCell):
         return Group(self._header(), Padding(Text(body, style="dim"), (0, 0, 0, 3)))
 
     def plain(self) -> str:
-        status = "running" if self.exit_code is None else f"exit {self.exit_code}"
+        if self.exit_code is None:
+            status = "running"
+        elif self.interrupted:
+            status = "interrupted"
+        else:
+            status = f"exit {self.exit_code}"
         body = head_tail(self.text)
         return f"$ {bound_line(self.command)}  ({status})" + (f"\n{body}" if body else "")

@@ -169,7 +169,8 @@ async def _show_command(app: CodexApp, raw: str) -> None:
     exec_cell = ExecCell(tuple(data["command"]))
     await app.transcript.add(exec_cell)
     code = data.get("exit_code")
-    await exec_cell.finish(code if isinstance(code, int) else -1, data["duration"], data["output"])
+    code = code if isinstance(code, int) else -1  # unknown: not a success
+    await exec_cell.finish(code, data["duration"], data["output"], replayed=True)
 
 
 async def _show_patch(app: CodexApp, raw: str) -> None:
