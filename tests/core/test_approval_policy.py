@@ -239,13 +239,19 @@ def out(*paths: str) -> AskUser:
 
 N = Reject(PATCH_OUTSIDE_REJECTED)
 R = Reject(PATCH_READ_ONLY_REJECTED)  # read-only: no root at all, "outside" would mislead
+
+
+def ro(*paths: str) -> AskUser:
+    return AskUser("the sandbox is read-only; the patch writes " + ", ".join(paths))
+
+
 RO_ASK = (
-    out("/ws/a.py", "/ws/sub/b.py"),
-    out("/tmp/scratch.txt", "/var/tmpdir/x"),
-    out("/etc/hosts"),
-    out("/elsewhere/x"),
-    out("/ws/.git/config"),
-    out("/etc/hosts", "/ws/a.py"),
+    ro("/ws/a.py", "/ws/sub/b.py"),
+    ro("/tmp/scratch.txt", "/var/tmpdir/x"),
+    ro("/etc/hosts"),
+    ro("/elsewhere/x"),
+    ro("/ws/.git/config"),
+    ro("/etc/hosts", "/ws/a.py"),
 )
 WW_ASK = (S, S, out("/etc/hosts"), out("/elsewhere/x"), out("/ws/.git/config"), out("/etc/hosts"))
 
@@ -308,7 +314,7 @@ def test_a_patch_only_partly_approved_for_the_session_is_judged_again() -> None:
         CWD,
         approved_for_session=patch_paths(["notes.md"], CWD),
     )
-    assert got == out("/ws/notes.md", "/ws/other.md")
+    assert got == ro("/ws/notes.md", "/ws/other.md")
 
 
 @pytest.mark.parametrize(

@@ -239,7 +239,7 @@ def assess_patch(
     roots = tuple(_absolute(root, cwd) for root in writable_roots)
     full_access = sandbox is SandboxMode.DANGER_FULL_ACCESS
     outside = () if full_access else tuple(p for p in sorted(paths) if not is_writable(p, roots))
-    reason = patch_reason(outside, named or {})
+    reason = patch_reason(outside, named or {}, read_only=sandbox is SandboxMode.READ_ONLY)
     if policy is AskForApproval.UNTRUSTED:
         return AskUser(reason)
     if full_access:
@@ -252,16 +252,25 @@ def assess_patch(
     return AskUser(reason)
 
 
-def patch_reason(outside: Sequence[Path], named: Mapping[Path, Path]) -> str | None:
-    """What the user reads under a patch request: the real paths outside the writable roots,
-    and every path a symlink sends elsewhere (None when there is nothing to say)."""
+def patch_reason(
+    outside: Sequence[Path], named: Mapping[Path, Path], *, read_only: bool = False
+) -> str | None:
+    """What the user reads under a patch request: the real paths outside the writable roots
+    (under read-only there are none, and saying "outside" of a file in the project would
+    mislead: it says the sandbox is read-only), and every path a symlink sends elsewhere
+    (None when there is nothing to say)."""
     parts: list[str] = []
     if outside:
         shown = [
             f"{p} (the patch names {named[p]}; a symlink leads there)" if p in named else str(p)
             for p in outside
         ]
-        parts.append("writes outside the writable roots: " + ", ".join(shown))
+        label = (
+            "the sandbox is read-only; the patch writes "
+            if read_only
+            else ("writes outside the writable roots: ")
+        )
+        parts.append(label + ", ".join(shown))
     inside = [(named[p], p) for p in sorted(named) if p not in outside]
     if inside:
         parts.append(
