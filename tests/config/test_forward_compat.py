@@ -148,7 +148,9 @@ def test_a_likely_typo_gets_a_suggestion(typo: str, known: str) -> None:
     assert suggest(typo, SETTINGS) == known
 
 
-@pytest.mark.parametrize("word", ["notice", "service_tier", "model_verbose_x", "zzz", "sandbox", "history_x1"])
+@pytest.mark.parametrize(
+    "word", ["notice", "service_tier", "model_verbose_x", "zzz", "sandbox", "history_x1"]
+)
 def test_a_distant_word_gets_no_suggestion(word: str) -> None:
     from pycodex.config.keys import SETTINGS
 
