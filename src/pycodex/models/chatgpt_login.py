@@ -132,16 +132,19 @@ async def _send(
     )
     writer.write(head.encode("ascii") + data)
     with contextlib.suppress(OSError, TimeoutError):
-        await asyncio.wait_for(writer.drain(), REQUEST_TIMEOUT_SECONDS)
+        async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+            await writer.drain()
 
 
 async def _read_target(reader: asyncio.StreamReader) -> tuple[str, str] | None:
     """``(method, target)`` of one request; its headers are read and dropped."""
     try:
-        line = await asyncio.wait_for(reader.readline(), REQUEST_TIMEOUT_SECONDS)
+        async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+            line = await reader.readline()
         size = len(line)
         while True:
-            header = await asyncio.wait_for(reader.readline(), REQUEST_TIMEOUT_SECONDS)
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                header = await reader.readline()
             size += len(header)
             if header in (b"\r\n", b"\n", b"") or size > MAX_HEAD_BYTES:
                 break
@@ -258,15 +261,15 @@ class _Flow:
 async def _ask_to_cancel(port: int) -> None:
     """``GET /cancel`` to whatever holds ``port`` (a leftover sign-in server stops)."""
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection("127.0.0.1", port), CANCEL_TIMEOUT_SECONDS
-        )
+        async with asyncio.timeout(CANCEL_TIMEOUT_SECONDS):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except (OSError, TimeoutError):
         return
     try:
         writer.write(f"GET /cancel HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-        await asyncio.wait_for(writer.drain(), CANCEL_TIMEOUT_SECONDS)
-        await asyncio.wait_for(reader.read(64), CANCEL_TIMEOUT_SECONDS)
+        async with asyncio.timeout(CANCEL_TIMEOUT_SECONDS):
+            await writer.drain()
+            await reader.read(64)
     except (OSError, TimeoutError):
         pass
     finally:
@@ -338,7 +341,8 @@ async def sign_in(
         )
         on_url(url, actual)
         try:
-            return await asyncio.wait_for(asyncio.shield(flow.done), timeout)
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(flow.done)
         except TimeoutError:
             raise AuthError(
                 f"no sign-in arrived within {timeout:g} s; run `codex login` again"
@@ -346,4 +350,5 @@ async def sign_in(
     finally:
         server.close()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(server.wait_closed(), REQUEST_TIMEOUT_SECONDS)
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                await server.wait_closed()

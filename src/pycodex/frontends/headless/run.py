@@ -168,7 +168,8 @@ class _Interrupts:
 async def _first_event(core: CoreHandle) -> Event:
     """Session start; events before ``SessionConfigured`` (none expected) are skipped."""
     while True:
-        event = await asyncio.wait_for(core.next_event(), SESSION_START_TIMEOUT_S)
+        async with asyncio.timeout(SESSION_START_TIMEOUT_S):
+            event = await core.next_event()
         if isinstance(event.msg, SessionConfigured | Error):
             return event
 
@@ -225,7 +226,8 @@ async def _shutdown(core: CoreHandle) -> None:
             pass
 
     try:
-        await asyncio.wait_for(drain(), SHUTDOWN_TIMEOUT_S)
+        async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
+            await drain()
     except (TimeoutError, Exception):  # shutting down: nothing left to report it to
         return
 

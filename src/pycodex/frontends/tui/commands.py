@@ -175,7 +175,8 @@ async def _model(app: CodexApp, arg: str) -> None:
     from pycodex.frontends.tui.choice import ChoiceScreen
 
     try:  # what the server offers (local providers), then the usual names
-        offered = await asyncio.wait_for(app.options.services.list_models(), MODEL_LIST_TIMEOUT_S)
+        async with asyncio.timeout(MODEL_LIST_TIMEOUT_S):
+            offered = await app.options.services.list_models()
     except TimeoutError:
         offered = ()
     names = dict.fromkeys((app.config.model, *offered, *MODEL_CHOICES))
