@@ -10,6 +10,11 @@ decides what is displayed. Pure functions: the caller sanitises and prints.
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
+
+from pycodex.core.shell_parse import shell_script
+
 LINE_LIMIT = 1000  # characters of one line a person is shown (half from each end)
 
 
@@ -38,3 +43,10 @@ def format_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KiB"
     return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def command_text(command: Sequence[str]) -> str:
+    """A command as a person would type it: ``bash -lc SCRIPT`` is SCRIPT, anything else
+    is shell-quoted (the same in exec's output, the TUI and approval prompts)."""
+    script = shell_script(command)
+    return script if script is not None else shlex.join(command)

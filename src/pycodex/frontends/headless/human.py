@@ -17,7 +17,6 @@ shown, never obeyed; our own colours are added after that.
 from __future__ import annotations
 
 import dataclasses
-import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,9 +25,8 @@ from typing import Any, TextIO
 
 from pycodex.config.schema import Config
 from pycodex.core.approval_policy import PATCH_REJECTED_PREFIX
-from pycodex.core.display_text import LINE_LIMIT, bound_line, bound_lines
+from pycodex.core.display_text import LINE_LIMIT, bound_line, bound_lines, command_text
 from pycodex.core.exec_output import capture_cut, timed_out, truncation_note
-from pycodex.core.shell_parse import shell_script
 from pycodex.core.terminal_text import sanitize, sanitize_tree
 from pycodex.frontends.headless.waiting import write_waiting
 from pycodex.protocol.events import (
@@ -146,13 +144,6 @@ def _across_cut(start: str, end: str, omitted_bytes: int, limit: int = LINE_LIMI
         return bound_line(start, limit)  # too short to stand for the line's two ends
     gone = len(start[half:].encode("utf-8")) + omitted_bytes + len(end[:-half].encode("utf-8"))
     return f"{start[:half]}[… {gone} bytes omitted …]{end[-half:]}"
-
-
-def command_text(command: tuple[str, ...] | list[str]) -> str:
-    """A command as a person would type it: ``bash -lc SCRIPT`` is SCRIPT, anything else
-    is shell-quoted."""
-    script = shell_script(command)
-    return script if script is not None else shlex.join(command)
 
 
 def took(seconds: float) -> str:

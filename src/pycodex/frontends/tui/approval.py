@@ -18,7 +18,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from pycodex.frontends.tui.render import changes_text, command_text
+from pycodex.core.display_text import command_text
+from pycodex.frontends.tui.render import changes_text
 from pycodex.protocol.events import ApplyPatchApprovalRequest, ExecApprovalRequest, FileChange
 from pycodex.protocol.policy import ReviewDecision
 

@@ -18,11 +18,11 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
+from pycodex.core.display_text import command_text
 from pycodex.core.terminal_text import sanitize
 from pycodex.frontends.tui.render import (
     changes_text,
     colored_diff,
-    command_text,
     duration_text,
     plan_text,
     tail,

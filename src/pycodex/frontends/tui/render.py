@@ -6,7 +6,6 @@ printed on exit uses the same strings without styles.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
@@ -16,22 +15,6 @@ from pycodex.protocol.items import PlanStep
 
 TAIL_LINES = 5  # live output shown under a running command
 MAX_DIFF_LINES = 400  # a patch cell shows at most this many diff lines
-_SHELLS = ("bash", "sh", "zsh")
-
-
-def command_text(command: Sequence[str]) -> str:
-    """``bash -lc 'script'`` is shown as the script; anything else shell-quoted."""
-    if (
-        len(command) == 3
-        and command[0].rsplit("/", 1)[-1] in _SHELLS
-        and command[1]
-        in (
-            "-lc",
-            "-c",
-        )
-    ):
-        return command[2]
-    return shlex.join(command)
 
 
 def tail(text: str, lines: int = TAIL_LINES) -> str:
