@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +43,19 @@ from pycodex.protocol.events import (
 )
 from pycodex.protocol.items import PlanStep
 from pycodex.protocol.policy import ReviewDecision
-from tests.e2e.harness import make_repo, write_config
+from pycodex.protocol.scripted_core import ScriptedCore, turn
+from tests.e2e.harness import make_repo
 from tests.support.model_server import ScriptedModelServer, ToolCall, Turn
-from tests.tui.scripted_core import ScriptedCore
 from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_until
-from tests.tui.test_tmux_e2e import PROMPT, START_TIMEOUT, TMUX, Tmux, _last_line
+from tests.tui.tmux_support import (
+    NO_TMUX,
+    PROMPT,
+    START_TIMEOUT,
+    TMUX,
+    Tmux,
+    last_line,
+    trusted_home,
+)
 
 OSC52 = "\x1b]52;c;SGVsbG8=\x07"
 TITLE = "\x1b]0;pwned\x07"
@@ -94,7 +102,7 @@ def _turn() -> list[EventMsg]:
 
 
 def test_hostile_text_never_reaches_the_terminal() -> None:
-    core = ScriptedCore([_turn()])
+    core = ScriptedCore([turn(*_turn())])
     config = Config(codex_home=Path("/nonexistent/home"), cwd=Path("/work/demo"))
     app = CodexApp(TuiOptions(config=config, env={}, spawn=core.spawner(), clock=lambda: 1.0))
 
@@ -130,43 +138,9 @@ def test_hostile_text_never_reaches_the_terminal() -> None:
 # --- a real terminal --------------------------------------------------------------------
 
 
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Callable[[Path, dict[str, str]], Tmux]]:
-    """Starts one tmux (own socket) like ``test_tmux_e2e``; killed at the end."""
-    made: list[Tmux] = []
-
-    def start(cwd: Path, env: dict[str, str]) -> Tmux:
-        made.append(Tmux(tmp_path / "tmux.sock", cwd, env))
-        return made[-1]
-
-    yield start
-    for t in made:
-        t.kill()
-
-
-def _tmux_env(tmp_path: Path, server: ScriptedModelServer) -> tuple[Path, dict[str, str]]:
-    home = tmp_path / "home"
-    home.mkdir()
-    work = make_repo(tmp_path / "work").resolve()
-    top = 'approval_policy = "never"\nsandbox_mode = "danger-full-access"'
-    write_config(home, server.base_url, top=top)
-    with (home / "config.toml").open("a") as fh:  # trusted: no onboarding screen
-        fh.write(f'\n[projects."{work}"]\ntrust_level = "trusted"\n')
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "CODEX_HOME": str(home),
-        "MOCK_KEY": "sk-test",
-        "PS1": PROMPT,
-    }
-    return work, env
-
-
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed (the real-terminal test)")
+@pytest.mark.skipif(TMUX is None, reason=NO_TMUX)
 def test_tmux_terminal_safe(
-    terminal: Callable[[Path, dict[str, str]], Tmux],
+    tmux: Callable[[Path, dict[str, str]], Tmux],
     model_server: ScriptedModelServer,
     tmp_path: Path,
 ) -> None:
@@ -178,8 +152,9 @@ def test_tmux_terminal_safe(
         Turn(tool_calls=[ToolCall("shell", {"command": ["bash", "-c", script]}, "c1")]),
         Turn(text=f"answer {OSC52}{TITLE}{CLEAR} done"),
     )
-    work, env = _tmux_env(tmp_path, model_server)
-    term = terminal(work, env)
+    top = 'approval_policy = "never"\nsandbox_mode = "danger-full-access"'
+    work, env = trusted_home(tmp_path, model_server.base_url, top=top)
+    term = tmux(work, env)
     term.run("set-option", "-g", "set-clipboard", "on")
     term.keys(f"PS1={shlex.quote(PROMPT)}; printf 'sanity \\033]0;probe\\007\\n'", "Enter")
     term.wait(lambda: term.fmt("#{pane_title}") == "probe", "tmux to take an OSC 0 title")
@@ -198,7 +173,7 @@ def test_tmux_terminal_safe(
     term.keys("C-c")
     term.wait_text("again to quit")
     term.keys("C-c")
-    term.wait(lambda: _last_line(term.screen()) == PROMPT.strip(), "the shell prompt")
+    term.wait(lambda: last_line(term.screen()) == PROMPT.strip(), "the shell prompt")
     history = term.screen(history=True)
     assert f"answer {SHOWN}" in history  # the exit transcript, harmless
     assert term.fmt("#{pane_title}") == "probe"

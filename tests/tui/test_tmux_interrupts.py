@@ -18,13 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import make_repo, write_config
 from tests.support.model_server import RecordedRequest, ScriptedModelServer, Turn
-from tests.tui.test_tmux_e2e import PROMPT, START_TIMEOUT, TIMEOUT, TMUX, Tmux, _last_line
-
-pytestmark = pytest.mark.skipif(
-    TMUX is None, reason="tmux is not installed (the real-terminal test needs it)"
+from tests.tui.tmux_support import (
+    NO_TMUX,
+    PROMPT,
+    START_TIMEOUT,
+    TIMEOUT,
+    TMUX,
+    Tmux,
+    last_line,
+    trusted_home,
 )
+
+pytestmark = pytest.mark.skipif(TMUX is None, reason=NO_TMUX)
 LAST_WORD = "FINALWORD"
 IDLE_FOOTER = "Ctrl+C quit"  # the idle composer's footer
 STREAM_TIMEOUT = 90.0  # longer than a whole answer: a lost interrupt shows as a full stream
@@ -33,21 +39,7 @@ STREAM_TIMEOUT = 90.0  # longer than a whole answer: a lost interrupt shows as a
 @pytest.fixture
 def term(tmp_path: Path, model_server: ScriptedModelServer) -> Iterator[Tmux]:
     """A shell in tmux, in a trusted repo, with CODEX_HOME pointing at the server."""
-    home = tmp_path / "home"
-    home.mkdir()
-    work = make_repo(tmp_path / "work").resolve()
-    write_config(home, model_server.base_url)
-    with (home / "config.toml").open("a") as fh:  # trusted: no onboarding screen
-        fh.write(f'\n[projects."{work}"]\ntrust_level = "trusted"\n')
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "CODEX_HOME": str(home),
-        "MOCK_KEY": "sk-test",
-        "PS1": PROMPT,
-    }
+    work, env = trusted_home(tmp_path, model_server.base_url)
     t = Tmux(tmp_path / "tmux.sock", work, env)
     try:
         t.keys(f"PS1={shlex.quote(PROMPT)}; touch {tmp_path}/shell-up", "Enter")
@@ -83,7 +75,7 @@ def _quit(term: Tmux) -> None:
     term.keys("C-c")
     term.wait_text("again to quit")
     term.keys("C-c")
-    term.wait(lambda: _last_line(term.screen()) == PROMPT.strip(), "the shell prompt")
+    term.wait(lambda: last_line(term.screen()) == PROMPT.strip(), "the shell prompt")
 
 
 def test_prompt_typed_right_after_launch_is_sent(
