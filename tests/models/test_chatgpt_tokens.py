@@ -11,16 +11,11 @@ import pytest
 
 from pycodex.models import chatgpt_jwt
 from pycodex.models.chatgpt_login import authorize_url, new_pkce
-from pycodex.models.chatgpt_tokens import (
-    ChatgptCredentials,
-    ChatgptTokens,
-    loopback_only,
-    refresh_url,
-)
+from pycodex.models.chatgpt_tokens import ChatgptCredentials, loopback_only, refresh_url
+from pycodex.protocol.auth import ChatgptTokens
 from pycodex.protocol.errors import AuthError, UsageError
 from pycodex.storage.auth import (
     StoredAuth,
-    StoredTokens,
     choose_auth,
     load_auth,
     save_chatgpt_login,
@@ -105,7 +100,7 @@ def test_authorize_url_carries_pkce_and_state() -> None:
     assert "redirect_uri=http%3A%2F%2Flocalhost%3A1455%2Fauth%2Fcallback" in url
 
 
-TOKENS = StoredTokens("id", "access", "refresh", "acct")
+TOKENS = ChatgptTokens("id", "access", "refresh", "acct")
 
 
 @pytest.mark.parametrize(
@@ -146,9 +141,9 @@ def test_storage_round_trip_keeps_unknown_fields(tmp_path: Path) -> None:
     assert first.auth_mode == "chatgpt" and first.last_refresh is not None
     text = (tmp_path / "auth.json").read_text().replace('"auth_mode"', '"future": 1, "auth_mode"')
     (tmp_path / "auth.json").write_text(text)
-    update_chatgpt_tokens(tmp_path, StoredTokens("id2", "access2", "refresh2", "acct"))
+    update_chatgpt_tokens(tmp_path, ChatgptTokens("id2", "access2", "refresh2", "acct"))
     again = load_auth(tmp_path)
-    assert again is not None and again.tokens == StoredTokens("id2", "access2", "refresh2", "acct")
+    assert again is not None and again.tokens == ChatgptTokens("id2", "access2", "refresh2", "acct")
     assert '"future": 1' in (tmp_path / "auth.json").read_text()
     assert "refresh2" not in repr(again)
 

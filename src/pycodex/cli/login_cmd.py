@@ -35,7 +35,6 @@ from pycodex.protocol.errors import (
 from pycodex.storage.auth import (
     APIKEY,
     CHATGPT,
-    StoredTokens,
     auth_path,
     choose_auth,
     delete_auth,
@@ -166,9 +165,7 @@ def _chatgpt_login(args: argparse.Namespace) -> int:
         _open_browser(url, env)
 
     def persist(result: SignIn) -> None:
-        t = result.tokens
-        tokens = StoredTokens(t.id_token, t.access_token, t.refresh_token, t.account_id)
-        saved.append(save_chatgpt_login(home, tokens, api_key=result.api_key))
+        saved.append(save_chatgpt_login(home, result.tokens, api_key=result.api_key))
 
     try:
         result = asyncio.run(

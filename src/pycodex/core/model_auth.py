@@ -13,25 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pycodex.config.schema import Config
+from pycodex.protocol.auth import ChatgptTokens
 from pycodex.protocol.errors import AuthError
-from pycodex.storage.auth import (
-    CHATGPT,
-    StoredTokens,
-    choose_auth,
-    load_auth,
-    update_chatgpt_tokens,
-)
+from pycodex.storage.auth import CHATGPT, choose_auth, load_auth, update_chatgpt_tokens
 
 if TYPE_CHECKING:
-    from pycodex.models.chatgpt_tokens import ChatgptCredentials, ChatgptTokens
-
-
-def _to_models(tokens: StoredTokens) -> ChatgptTokens:
-    from pycodex.models.chatgpt_tokens import ChatgptTokens
-
-    return ChatgptTokens(
-        tokens.id_token, tokens.access_token, tokens.refresh_token, tokens.account_id
-    )
+    from pycodex.models.chatgpt_tokens import ChatgptCredentials
 
 
 def _epoch(stamp: datetime | None) -> float | None:
@@ -55,10 +42,7 @@ def session_auth(
     from pycodex.models.chatgpt_tokens import ChatgptCredentials, refresh_url
 
     def persist(tokens: ChatgptTokens) -> None:
-        stored = StoredTokens(
-            tokens.id_token, tokens.access_token, tokens.refresh_token, tokens.account_id
-        )
-        update_chatgpt_tokens(home, stored)
+        update_chatgpt_tokens(home, tokens)
 
     def reload() -> tuple[ChatgptTokens, float | None] | None:
         try:
@@ -67,10 +51,10 @@ def session_auth(
             return None
         if stored is None or stored.tokens is None:
             return None
-        return _to_models(stored.tokens), _epoch(stored.last_refresh)
+        return stored.tokens, _epoch(stored.last_refresh)
 
     credentials = ChatgptCredentials(
-        _to_models(choice.tokens),
+        choice.tokens,
         last_refresh=_epoch(choice.last_refresh),
         refresh_url=refresh_url(env),
         env=env,

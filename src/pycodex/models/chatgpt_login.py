@@ -33,7 +33,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from pycodex.models.chatgpt_tokens import ChatgptTokens, exchange_code, exchange_for_api_key
+from pycodex.models.chatgpt_tokens import exchange_code, exchange_for_api_key
+from pycodex.protocol.auth import ChatgptTokens
 from pycodex.protocol.errors import AuthError
 
 DEFAULT_PORT = 1455

@@ -29,10 +29,10 @@ import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from pycodex.models import chatgpt_jwt
+from pycodex.protocol.auth import ChatgptTokens
 from pycodex.protocol.errors import AuthError, ModelError, UsageError
 
 ISSUER = "https://auth.openai.com"
@@ -52,22 +52,9 @@ class IssuerUnavailable(AuthError):
     """The token endpoint could not be reached or failed (5xx): maybe better later."""
 
 
-@dataclass(frozen=True, slots=True)
-class ChatgptTokens:
-    """The ``tokens`` object of a ChatGPT ``auth.json`` (Codex's field names)."""
-
-    id_token: str
-    access_token: str
-    refresh_token: str
-    account_id: str | None = None
-
-    @property
-    def effective_account_id(self) -> str | None:
-        """The stored account id, else the one the id_token names."""
-        return self.account_id or chatgpt_jwt.account_id(self.id_token)
-
-    def __repr__(self) -> str:  # never print a token, even in a traceback
-        return f"ChatgptTokens(account_id={self.effective_account_id!r}, …)"
+def effective_account_id(tokens: ChatgptTokens) -> str | None:
+    """The stored account id, else the one the id_token names."""
+    return tokens.account_id or chatgpt_jwt.account_id(tokens.id_token)
 
 
 def loopback_only(url: str, what: str) -> str:
@@ -291,7 +278,7 @@ class ChatgptCredentials:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._tokens.access_token}"}
-        account = self._tokens.effective_account_id
+        account = effective_account_id(self._tokens)
         if account:
             headers[ACCOUNT_HEADER] = account
         return headers
@@ -329,7 +316,7 @@ class ChatgptCredentials:
         if found is None:
             return False
         tokens, last = found
-        same_account = tokens.effective_account_id == self._tokens.effective_account_id
+        same_account = effective_account_id(tokens) == effective_account_id(self._tokens)
         if not same_account or tokens.access_token == self._tokens.access_token:
             return False
         if require_fresh and self.is_due(tokens, last):

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pycodex.protocol.auth import ChatgptTokens
 from pycodex.protocol.errors import AuthError
 from pycodex.storage.files import ensure_private_dir, write_atomic
 
@@ -117,24 +118,11 @@ def mask_secret(secret: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredTokens:
-    """``tokens`` of a ChatGPT sign-in. ``repr`` never shows a token."""
-
-    id_token: str
-    access_token: str
-    refresh_token: str
-    account_id: str | None = None
-
-    def __repr__(self) -> str:
-        return f"StoredTokens(account_id={self.account_id!r}, …)"
-
-
-@dataclass(frozen=True, slots=True)
 class StoredAuth:
     """What auth.json holds. ``tokens`` is ``None`` unless all three tokens are strings."""
 
     api_key: str | None
-    tokens: StoredTokens | None
+    tokens: ChatgptTokens | None
     last_refresh: datetime | None
     auth_mode: str | None
 
@@ -176,7 +164,7 @@ def load_auth(codex_home: Path) -> StoredAuth | None:
             _text(raw.get(k)) for k in ("id_token", "access_token", "refresh_token")
         )
         if id_token and access and refresh:
-            tokens = StoredTokens(id_token, access, refresh, _text(raw.get("account_id")))
+            tokens = ChatgptTokens(id_token, access, refresh, _text(raw.get("account_id")))
     key = _text(data.get(API_KEY_FIELD))
     mode = data.get(AUTH_MODE_FIELD)
     return StoredAuth(
@@ -187,7 +175,7 @@ def load_auth(codex_home: Path) -> StoredAuth | None:
     )
 
 
-def _tokens_json(tokens: StoredTokens) -> dict[str, Any]:
+def _tokens_json(tokens: ChatgptTokens) -> dict[str, Any]:
     return {
         "id_token": tokens.id_token,
         "access_token": tokens.access_token,
@@ -205,7 +193,7 @@ def _write(codex_home: Path, data: Mapping[str, Any]) -> Path:
 
 def save_chatgpt_login(
     codex_home: Path,
-    tokens: StoredTokens,
+    tokens: ChatgptTokens,
     *,
     api_key: str | None,
     now: datetime | None = None,
@@ -221,7 +209,7 @@ def save_chatgpt_login(
 
 
 def update_chatgpt_tokens(
-    codex_home: Path, tokens: StoredTokens, *, now: datetime | None = None
+    codex_home: Path, tokens: ChatgptTokens, *, now: datetime | None = None
 ) -> Path:
     """Store refreshed tokens and ``last_refresh``; every other field of the file is kept."""
     data = dict(_read_auth(codex_home) or {})
@@ -241,7 +229,7 @@ class AuthChoice:
     method: Method | None
     api_key: str | None = None
     key_source: str | None = None
-    tokens: StoredTokens | None = None
+    tokens: ChatgptTokens | None = None
     last_refresh: datetime | None = None
 
 
