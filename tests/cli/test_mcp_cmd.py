@@ -80,9 +80,10 @@ def test_add_list_get_remove_round_trip_keeps_the_rest_of_the_file(home: Path) -
     listed = codex(home, "mcp", "list")
     assert listed.returncode == 0, listed.stderr
     rows = listed.stdout.splitlines()
-    assert rows[0].split() == ["Name", "Command", "Args", "Env"]
+    assert rows[0].split() == ["Name", "Command", "Args", "Env", "Status"]
     assert rows[1].split()[:4] == ["docs", "npx", "-y", "@x/d"]
     assert "API_TOKEN=" in rows[1] and SECRET[-4:] in rows[1]
+    assert rows[1].split()[-1] == "enabled"
     assert any(r.split()[:2] == ["web", "http://127.0.0.1:9/mcp"] for r in rows)
 
     as_json = json.loads(codex(home, "mcp", "list", "--json").stdout)
@@ -255,3 +256,15 @@ def test_mcp_without_a_subcommand_still_serves_mcp(home: Path, argv: tuple[str, 
     replies = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
     assert replies and replies[0]["id"] == 1
     assert "serverInfo" in replies[0]["result"]
+
+
+def test_list_shows_which_servers_are_disabled(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        '[mcp_servers.on]\ncommand = "srv"\n\n[mcp_servers.off]\ncommand = "srv"\nenabled = false\n'
+        '\n[mcp_servers.web]\nurl = "http://127.0.0.1:9/mcp"\nenabled = false\n'
+    )
+    rows = codex(home, "mcp", "list").stdout.splitlines()
+    status = {r.split()[0]: r.split()[-1] for r in rows if r and not r.startswith("Name")}
+    assert status == {"on": "enabled", "off": "disabled", "web": "disabled"}

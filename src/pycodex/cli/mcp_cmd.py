@@ -106,23 +106,34 @@ def run_mcp_list(args: argparse.Namespace) -> int:
         )
         return 0
     stdio = [
-        [name, str(e.get("command")), " ".join(e.get("args") or []) or "-", _env_text(e)]
+        [
+            name,
+            str(e.get("command")),
+            " ".join(e.get("args") or []) or "-",
+            _env_text(e),
+            _status(e),
+        ]
         for name, e in servers.items()
         if e.get("url") is None
     ]
     http = [
-        [name, str(e["url"]), e.get("bearer_token_env_var") or "-"]
+        [name, str(e["url"]), e.get("bearer_token_env_var") or "-", _status(e)]
         for name, e in servers.items()
         if e.get("url") is not None
     ]
     lines: list[str] = []
     if stdio:
-        lines += _table(("Name", "Command", "Args", "Env"), stdio)
+        lines += _table(("Name", "Command", "Args", "Env", "Status"), stdio)
     if http:
         lines += [""] if lines else []
-        lines += _table(("Name", "Url", "Bearer Token Env Var"), http)
+        lines += _table(("Name", "Url", "Bearer Token Env Var", "Status"), http)
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
+
+
+def _status(entry: dict[str, Any]) -> str:
+    """``enabled`` or ``disabled`` (``enabled = false``: never started, as current Codex)."""
+    return "disabled" if entry.get("enabled") is False else "enabled"
 
 
 def run_mcp_get(args: argparse.Namespace) -> int:
