@@ -87,6 +87,13 @@ def truncate_head_tail(
 
 def format_exec_output(result: CommandResult, *, timeout_ms: int | None = None) -> str:
     """The ``function_call_output`` text for a finished command."""
+    return exec_output_json(result, exec_output_text(result, timeout_ms=timeout_ms))
+
+
+def exec_output_text(result: CommandResult, *, timeout_ms: int | None = None) -> str:
+    """The output the model is shown: shortened to its head and tail, with the timeout
+    said. A caller that must know whether the model saw less than was captured compares
+    this with ``result.aggregated`` (no need to parse the JSON back)."""
     if result.omitted_bytes:
         text = truncate_head_tail(
             result.aggregated_head,
@@ -100,6 +107,11 @@ def format_exec_output(result: CommandResult, *, timeout_ms: int | None = None) 
         limit = f" after {timeout_ms} ms" if timeout_ms is not None else ""
         sep = "" if not text or text.endswith("\n") else "\n"
         text = f"{text}{sep}command timed out{limit} {TIMED_OUT_SUFFIX}"
+    return text
+
+
+def exec_output_json(result: CommandResult, text: str) -> str:
+    """``text`` (see ``exec_output_text``) with the exit code and duration, as JSON."""
     payload = {
         "output": text,
         "metadata": {

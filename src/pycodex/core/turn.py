@@ -2,8 +2,8 @@
 
 A turn's items are recorded when its response completes (so a failed or interrupted
 response leaves nothing half-recorded); each tool output is recorded as soon as the call
-finishes. Turn-ending conditions (``ModelError``) propagate to the one place that catches
-them, ``Codex._run_task``.
+finishes. Turn-ending conditions (``ModelError``, an aborted approval) propagate to the one
+place that catches them, ``Codex._turn_task``, which reports them and ends the turn.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pycodex.core.session import Session
 from pycodex.core.tools.context import ToolContext
 from pycodex.core.tools.router import dispatch
 from pycodex.core.waiting import WaitingWatch
-from pycodex.models.base import FunctionTool, ModelClient, Prompt
+from pycodex.models.base import ModelClient, Prompt, ToolSpec
 from pycodex.protocol.errors import ModelError
 from pycodex.protocol.events import BackgroundEvent, EventMsg, TokenCount
 from pycodex.protocol.items import FunctionCallItem, LocalShellCallItem, MessageItem
@@ -41,7 +41,7 @@ AUTO_COMPACT_DROPPED = (
 class TurnContext:
     session: Session
     model: ModelClient
-    tools: tuple[FunctionTool, ...]
+    tools: tuple[ToolSpec, ...]
     tool_ctx: ToolContext
     emit: Callable[[EventMsg], None]
     pending_input: list[MessageItem] = field(default_factory=list)

@@ -24,7 +24,6 @@ from ``exec_output``.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,7 +44,7 @@ from pycodex.core.approval_policy import (
 )
 from pycodex.core.command_safety import is_known_safe
 from pycodex.core.exec_env import known_safe_env
-from pycodex.core.exec_output import format_exec_output
+from pycodex.core.exec_output import exec_output_json, exec_output_text
 from pycodex.core.tools.apply_patch import apply_patch_call, workdir_reason
 from pycodex.core.tools.context import ToolArgumentError, ToolContext
 from pycodex.protocol.events import (
@@ -192,12 +191,9 @@ def clamp_timeout(requested: int | None, default_ms: int, max_ms: int) -> tuple[
     )
 
 
-def _with_note(formatted: str, note: str) -> str:
-    payload = json.loads(formatted)
-    text = payload["output"]
+def _with_note(text: str, note: str) -> str:
     sep = "" if not text or text.endswith("\n") else "\n"
-    payload["output"] = f"{text}{sep}{note}"
-    return json.dumps(payload, ensure_ascii=False)
+    return f"{text}{sep}{note}"
 
 
 async def _execute(
@@ -241,11 +237,12 @@ async def _execute(
         took = time.monotonic() - started  # how long it ran before the interrupt
         ctx.emit(ExecCommandEnd(call_id, "", ABORTED, ABORTED, -1, took, ABORTED))
         raise
-    formatted = format_exec_output(result, timeout_ms=timeout_ms)
-    if result.omitted_bytes or json.loads(formatted)["output"] != result.aggregated:
+    text = exec_output_text(result, timeout_ms=timeout_ms)
+    if result.omitted_bytes or text != result.aggregated:
         ctx.keep_full_output(call_id, result)  # the model saw less than was captured
     if clamped is not None:
-        formatted = _with_note(formatted, clamped)
+        text = _with_note(text, clamped)
+    formatted = exec_output_json(result, text)
     ctx.emit(
         ExecCommandEnd(
             call_id=call_id,
