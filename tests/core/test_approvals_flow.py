@@ -24,7 +24,7 @@ from pycodex.core.approval_policy import (
 )
 from pycodex.core.codex import Codex
 from pycodex.core.tools.mcp import REJECTED as MCP_REJECTED
-from pycodex.frontends.headless.run import CoreHandle, ExecRequest, run_exec
+from pycodex.frontends.headless.run import ExecRequest, run_exec
 from pycodex.models.scripted import ScriptedModelClient, function_call, reply, shell_call
 from pycodex.protocol.events import (
     ApplyPatchApprovalRequest,
@@ -37,6 +37,7 @@ from pycodex.protocol.events import (
     TaskComplete,
     TurnAborted,
 )
+from pycodex.protocol.handle import CoreHandle
 from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval, Shutdown, UserInput
 from pycodex.protocol.policy import AskForApproval, ReviewDecision, SandboxMode
 from tests.core.harness import (

@@ -1,8 +1,8 @@
-"""The headless loop against a stand-in core (the ``CoreHandle`` seam): statuses and waits.
+"""The headless loop against the scripted core (the ``CoreHandle`` seam): statuses and waits.
 
-The stand-in plays events like core does (session configured, a turn, shutdown) so the
-loop's own decisions can be checked: exit statuses, ``-o``, Ctrl-C, answering approvals.
-The real core is exercised end to end in tests/e2e.
+The scripted core plays events like core does (session configured, a turn, shutdown) so
+the loop's own decisions can be checked: exit statuses, ``-o``, Ctrl-C, answering
+approvals. The real core is exercised end to end in tests/e2e.
 """
 
 from __future__ import annotations
@@ -15,46 +15,18 @@ import signal
 from pathlib import Path
 
 from pycodex.config.schema import Config
-from pycodex.frontends.headless.run import CoreHandle, ExecRequest, run_exec
+from pycodex.frontends.headless.run import ExecRequest, run_exec
 from pycodex.protocol.events import (
     AgentMessage,
     Error,
-    Event,
-    EventMsg,
     ExecApprovalRequest,
-    SessionConfigured,
-    ShutdownComplete,
     TaskComplete,
     TaskStarted,
-    TurnAborted,
 )
-from pycodex.protocol.ops import ExecApproval, Interrupt, Op, Shutdown, UserInput
+from pycodex.protocol.ops import ExecApproval, Interrupt, Shutdown, UserInput
 from pycodex.protocol.policy import ReviewDecision
+from pycodex.protocol.scripted_core import ScriptedCore
 from tests.headless.schema_check import parse_jsonl
-
-
-class FakeCore:
-    def __init__(self, turn: list[EventMsg], *, confirm_interrupt: bool = True) -> None:
-        self.turn = turn
-        self.confirm_interrupt = confirm_interrupt
-        self.ops: list[Op] = []
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
-        self.queue.put_nowait(Event("0", SessionConfigured(session_id="sess-1", model="m")))
-
-    async def submit(self, op: Op) -> str:
-        self.ops.append(op)
-        sid = str(len(self.ops))
-        if isinstance(op, UserInput):
-            for msg in self.turn:
-                self.queue.put_nowait(Event(sid, msg))
-        elif isinstance(op, Interrupt) and self.confirm_interrupt:
-            self.queue.put_nowait(Event(sid, TurnAborted()))
-        elif isinstance(op, Shutdown):
-            self.queue.put_nowait(Event(sid, ShutdownComplete()))
-        return sid
-
-    async def next_event(self) -> Event:
-        return await self.queue.get()
 
 
 def request(tmp_path: Path, **kw: object) -> ExecRequest:
@@ -63,22 +35,19 @@ def request(tmp_path: Path, **kw: object) -> ExecRequest:
 
 
 def run(
-    core: FakeCore,
+    core: ScriptedCore,
     req: ExecRequest,
     out: io.StringIO | None = None,
     *,
     bound: float = 30.0,
     **kw: object,
 ) -> int:
-    async def spawn() -> CoreHandle:
-        return core
-
     async def main() -> int:
         return await run_exec(
             req,
             out=out or io.StringIO(),
             err=io.StringIO(),
-            spawn=spawn,
+            spawn=core.spawner(),
             **kw,  # type: ignore[arg-type]
         )
 
@@ -86,7 +55,7 @@ def run(
 
 
 def test_success_writes_last_message_without_newline(tmp_path: Path) -> None:
-    core = FakeCore([TaskStarted(), AgentMessage("the answer"), TaskComplete("the answer")])
+    core = ScriptedCore([[TaskStarted(), AgentMessage("the answer"), TaskComplete("the answer")]])
     target = tmp_path / "last.txt"
     out = io.StringIO()
     rc = run(core, request(tmp_path, output_last_message=target), out, install_sigint=False)
@@ -104,15 +73,15 @@ def test_success_writes_last_message_without_newline(tmp_path: Path) -> None:
 
 
 def test_fatal_error_exits_1(tmp_path: Path) -> None:
-    core = FakeCore([TaskStarted(), Error("unexpected status 401"), TaskComplete()])
+    core = ScriptedCore([[TaskStarted(), Error("unexpected status 401"), TaskComplete()]])
     out = io.StringIO()
     assert run(core, request(tmp_path), out, install_sigint=False) == 1
     assert parse_jsonl(out.getvalue())[-1]["type"] == "turn.failed"
 
 
 def test_approval_requests_are_denied(tmp_path: Path) -> None:
-    core = FakeCore(
-        [TaskStarted(), ExecApprovalRequest("c1", ("rm", "-rf", "x"), "/w"), TaskComplete()]
+    core = ScriptedCore(
+        [[TaskStarted(), ExecApprovalRequest("c1", ("rm", "-rf", "x"), "/w"), TaskComplete()]]
     )
     assert run(core, request(tmp_path), install_sigint=False) == 0
     assert ExecApproval(id="c1", decision=ReviewDecision.DENIED) in core.ops
@@ -130,7 +99,7 @@ class SigintOnTurnStart(io.StringIO):
 
 
 def test_sigint_interrupts_and_exits_130(tmp_path: Path) -> None:
-    core = FakeCore([TaskStarted()])  # the turn never ends on its own
+    core = ScriptedCore([[TaskStarted()]])  # the turn never ends on its own
     out = SigintOnTurnStart()
     assert run(core, request(tmp_path), out) == 130
     assert any(isinstance(op, Interrupt) for op in core.ops)
@@ -140,12 +109,12 @@ def test_sigint_interrupts_and_exits_130(tmp_path: Path) -> None:
 
 
 def test_sigint_exits_130_even_if_core_never_confirms(tmp_path: Path) -> None:
-    core = FakeCore([TaskStarted()], confirm_interrupt=False)
+    core = ScriptedCore([[TaskStarted()]], confirm_interrupt=False)
     # Bounded: waiting for a TurnAborted that never comes would not finish within 5 s.
     assert run(core, request(tmp_path), SigintOnTurnStart(), interrupt_timeout=0.2, bound=5) == 130
 
 
 def test_unwritable_output_file_is_a_failure(tmp_path: Path) -> None:
-    core = FakeCore([TaskStarted(), AgentMessage("x"), TaskComplete("x")])
+    core = ScriptedCore([[TaskStarted(), AgentMessage("x"), TaskComplete("x")]])
     req = request(tmp_path, output_last_message=tmp_path / "missing-dir" / "f.txt")
     assert run(core, req, install_sigint=False) == 1

@@ -1,9 +1,8 @@
-"""The relay of one turn, with a scripted core and a recording peer (no SDK, no process):
+"""The relay of one turn, with the scripted core and a recording peer (no SDK, no process):
 elicitation payloads, the answer-to-decision mapping, errors, and cancellation."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,46 +20,22 @@ from pycodex.protocol.events import (
     AgentMessageDelta,
     ApplyPatchApprovalRequest,
     Error,
-    Event,
     EventMsg,
     ExecApprovalRequest,
     FileChange,
     TaskComplete,
     TaskStarted,
-    TurnAborted,
 )
-from pycodex.protocol.ops import ExecApproval, Interrupt, Op, PatchApproval, UserInput
+from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval
 from pycodex.protocol.policy import ReviewDecision
+from pycodex.protocol.scripted_core import ScriptedCore
 
-APPROVALS = (ExecApprovalRequest, ApplyPatchApprovalRequest)
 
-
-class ScriptedCore:
-    """Plays ``script`` on ``UserInput``, pausing after each approval request until the
-    matching answer is submitted; ``Interrupt`` ends the turn with ``TurnAborted``."""
-
-    def __init__(self, script: list[EventMsg]) -> None:
-        self.script = list(script)
-        self.ops: list[Op] = []
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
-
-    def _play(self, sub_id: str) -> None:
-        while self.script:
-            msg = self.script.pop(0)
-            self.queue.put_nowait(Event(sub_id, msg))
-            if isinstance(msg, APPROVALS):
-                return
-
-    async def submit(self, op: Op) -> str:
-        self.ops.append(op)
-        if isinstance(op, UserInput | ExecApproval | PatchApproval):
-            self._play("1")
-        elif isinstance(op, Interrupt):
-            self.queue.put_nowait(Event("1", TurnAborted()))
-        return str(len(self.ops))
-
-    async def next_event(self) -> Event:
-        return await self.queue.get()
+def scripted(script: list[EventMsg]) -> ScriptedCore:
+    """One turn playing ``script``, pausing after each approval request until the matching
+    answer is submitted; ``Interrupt`` ends the turn with ``TurnAborted``. The relay is
+    handed a started core, so no ``SessionConfigured`` comes first."""
+    return ScriptedCore([script], session=None)
 
 
 class RecordingPeer:
@@ -107,7 +82,7 @@ def exec_script() -> list[EventMsg]:
 
 
 def test_exec_approval_is_an_elicitation_with_codex_fields_and_its_answer_an_op() -> None:
-    core = ScriptedCore(exec_script())
+    core = scripted(exec_script())
     peer = RecordingPeer({"action": "accept"})
     result = run_turn(core, peer)
     assert result.text == "done"
@@ -151,7 +126,7 @@ def test_patch_approval_carries_codex_shaped_changes() -> None:
         "/w/old.txt": FileChange("delete"),
         "/w/mod.txt": FileChange("update", unified_diff="@@ -1 +1 @@\n-a\n+b\n"),
     }
-    core = ScriptedCore(
+    core = scripted(
         [TaskStarted(), ApplyPatchApprovalRequest("call_9", changes), TaskComplete("patched")]
     )
     peer = RecordingPeer({"decision": "denied"})
@@ -196,34 +171,34 @@ def test_answer_to_decision(answer: dict[str, Any], decision: ReviewDecision) ->
 
 
 def test_a_client_that_cannot_answer_denies() -> None:
-    core = ScriptedCore(exec_script())
+    core = scripted(exec_script())
     run_turn(core, RecordingPeer(RuntimeError("Method not found")))
     assert core.ops[1] == ExecApproval("call_1", ReviewDecision.DENIED)
 
 
 def test_an_error_event_makes_an_error_result_with_its_text() -> None:
-    core = ScriptedCore([TaskStarted(), Error("unexpected status 500: boom"), TaskComplete(None)])
+    core = scripted([TaskStarted(), Error("unexpected status 500: boom"), TaskComplete(None)])
     result = run_turn(core, RecordingPeer())
     assert result.is_error
     assert result.text == "unexpected status 500: boom"
 
 
 def test_an_error_before_the_turn_starts_ends_the_call() -> None:
-    core = ScriptedCore([Error("a task is already running; interrupt it first")])
+    core = scripted([Error("a task is already running; interrupt it first")])
     result = run_turn(core, RecordingPeer())
     assert result.is_error
     assert result.text == "a task is already running; interrupt it first"
 
 
 def test_the_last_agent_message_is_used_when_task_complete_has_none() -> None:
-    core = ScriptedCore(
+    core = scripted(
         [TaskStarted(), AgentMessage("first"), AgentMessage("last"), TaskComplete(None)]
     )
     assert run_turn(core, RecordingPeer()).text == "last"
 
 
 def test_cancelling_the_call_interrupts_the_turn() -> None:
-    core = ScriptedCore(exec_script())
+    core = scripted(exec_script())
     peer = RecordingPeer(None)  # the question is never answered
 
     async def main() -> None:

@@ -20,7 +20,7 @@ from pycodex.protocol.events import (
 )
 from pycodex.protocol.ops import ExecApproval, PatchApproval
 from pycodex.protocol.policy import ReviewDecision
-from tests.mcp_server.test_relay import RecordingPeer, ScriptedCore, run_turn
+from tests.mcp_server.test_relay import RecordingPeer, run_turn, scripted
 
 H = "\x1b]52;c;SGVsbG8=\x07\x1b]0;pwned\x07\x1b[2J\x9b2J\r\n"
 SHOWN = "␛]52;c;SGVsbG8=␇␛]0;pwned␇\n"
@@ -41,7 +41,7 @@ def test_events_questions_and_chunks_carry_no_controls() -> None:
     raw = f"out {H}é done\n".encode()
     cut = raw.index(b"52;") + 1  # inside the OSC; and one more cut inside "é"
     cut2 = raw.index("é".encode()) + 1
-    core = ScriptedCore(
+    core = scripted(
         [
             TaskStarted(),
             ExecCommandBegin("c1", ("printf", H), f"/w{H}"),

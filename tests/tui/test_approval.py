@@ -20,7 +20,7 @@ from pycodex.protocol.events import (
 )
 from pycodex.protocol.ops import ExecApproval, PatchApproval
 from pycodex.protocol.policy import ReviewDecision
-from tests.tui.scripted_core import ScriptedCore
+from pycodex.protocol.scripted_core import ScriptedCore, turn
 from tests.tui.support import drive, ready, type_text, wait_until
 
 
@@ -45,7 +45,7 @@ PATCH = ApplyPatchApprovalRequest(
     ],
 )
 def test_exec_modal_keys(tmp_path: Path, key: str, decision: ReviewDecision, line: str) -> None:
-    core = ScriptedCore([[EXEC, AgentMessage("after the command")]])
+    core = ScriptedCore([turn(EXEC, AgentMessage("after the command"))])
     app = _app(tmp_path, core)
 
     async def scenario(pilot: Pilot[int]) -> None:
@@ -73,7 +73,7 @@ def test_exec_modal_keys(tmp_path: Path, key: str, decision: ReviewDecision, lin
 
 
 def test_patch_modal_shows_diff_and_answers(tmp_path: Path) -> None:
-    core = ScriptedCore([[PATCH, AgentMessage("patched")]])
+    core = ScriptedCore([turn(PATCH, AgentMessage("patched"))])
     app = _app(tmp_path, core)
 
     async def scenario(pilot: Pilot[int]) -> None:
@@ -95,7 +95,7 @@ def test_patch_modal_shows_diff_and_answers(tmp_path: Path) -> None:
 
 def test_two_requests_are_asked_one_after_the_other(tmp_path: Path) -> None:
     second = dataclasses.replace(EXEC, call_id="call_3", command=("make",), reason=None)
-    core = ScriptedCore([[EXEC, second, AgentMessage("both done")]])
+    core = ScriptedCore([turn(EXEC, second, AgentMessage("both done"))])
     app = _app(tmp_path, core)
 
     async def scenario(pilot: Pilot[int]) -> None:

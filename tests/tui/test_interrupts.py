@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 from pycodex.config.schema import Config
 from pycodex.core.codex import Codex
 from pycodex.frontends.tui.app import CodexApp
-from pycodex.frontends.tui.options import CoreHandle, SpawnCore
+from pycodex.frontends.tui.options import SpawnCore
 from pycodex.frontends.tui.router import INTERRUPTED
 from pycodex.models.base import ModelEvent, OutputTextDelta, Prompt
 from pycodex.models.scripted import ScriptedModelClient, reply
@@ -31,10 +31,11 @@ from pycodex.protocol.events import (
     TaskComplete,
     TurnAborted,
 )
+from pycodex.protocol.handle import CoreHandle
 from pycodex.protocol.ops import Interrupt, UserInput
+from pycodex.protocol.scripted_core import ScriptedCore, turn
 from tests.core.harness import ENV, make_config, until
 from tests.support.model_server import RecordedRequest, ScriptedModelServer, Turn
-from tests.tui.scripted_core import ScriptedCore
 from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_until
 
 LAST_WORD = "FINALWORD"
@@ -65,7 +66,7 @@ def test_keys_typed_before_mount_reach_the_composer_and_enter_sends(
 ) -> None:
     """As in a real terminal when one types while `codex` starts: the keys are queued
     before the app mounts, and Enter typed in cooked mode is "\\n"."""
-    core = ScriptedCore([[AgentMessage("hello back")]])
+    core = ScriptedCore([turn(AgentMessage("hello back"))])
     options = tui_options(codex_home, tmp_path, "http://127.0.0.1:9/v1")
     gate = asyncio.Event()
     app = CodexApp(options)
@@ -113,7 +114,7 @@ def test_typed_ahead_enter_never_answers_the_trust_onboarding(
 def test_typing_right_away_before_the_session_is_ready_is_sent_once_ready(
     codex_home: Path, tmp_path: Path
 ) -> None:
-    core = ScriptedCore([[AgentMessage("ok")]])
+    core = ScriptedCore([turn(AgentMessage("ok"))])
     options = tui_options(codex_home, tmp_path, "http://127.0.0.1:9/v1")
     gate = asyncio.Event()
     app = CodexApp(options)

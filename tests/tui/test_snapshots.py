@@ -34,7 +34,7 @@ from pycodex.protocol.events import (
     TokenCount,
 )
 from pycodex.protocol.items import PlanStep, TokenUsage
-from tests.tui.scripted_core import ScriptedCore
+from pycodex.protocol.scripted_core import ScriptedCore, turn
 from tests.tui.support import ready, type_text, wait_until
 
 SIZE = (100, 44)
@@ -78,7 +78,7 @@ FULL_TURN: list[EventMsg] = [
 
 def _app(turns: Sequence[Sequence[EventMsg]]) -> CodexApp:
     config = Config(codex_home=Path("/nonexistent/home"), cwd=Path("/work/demo"))
-    core = ScriptedCore(turns, window=10_000)
+    core = ScriptedCore([turn(*t, window=10_000) for t in turns])
     options = TuiOptions(config=config, env={}, spawn=core.spawner(), clock=lambda: 100.0)
     return CodexApp(options)
 

@@ -19,14 +19,16 @@ from pycodex.frontends.tui.pager import PagerView, TranscriptPager
 from pycodex.frontends.tui.resume_picker import ResumePicker
 from pycodex.frontends.tui.transcript import MAX_MOUNTED
 from pycodex.protocol.events import AgentMessage, AgentMessageDelta, EventMsg
+from pycodex.protocol.scripted_core import ScriptedCore, turn
 from tests.support.model_server import ScriptedModelServer, Turn
-from tests.tui.scripted_core import ScriptedCore
 from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_until
 
 
 def _scripted(tmp_path: Path, turns: list[list[EventMsg]]) -> CodexApp:
     config = Config(codex_home=tmp_path / "home", cwd=tmp_path)
-    return CodexApp(TuiOptions(config=config, env={}, spawn=ScriptedCore(turns).spawner()))
+    return CodexApp(
+        TuiOptions(config=config, env={}, spawn=ScriptedCore([turn(*t) for t in turns]).spawner())
+    )
 
 
 def _screen_text(app: CodexApp) -> str:

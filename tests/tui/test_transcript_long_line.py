@@ -20,7 +20,7 @@ from pycodex.frontends.tui.cells import notice_cell
 from pycodex.frontends.tui.options import TuiOptions
 from pycodex.frontends.tui.transcript import MAX_MOUNTED
 from pycodex.protocol.events import AgentMessage, EventMsg, ExecCommandBegin, ExecCommandEnd
-from tests.tui.scripted_core import ScriptedCore
+from pycodex.protocol.scripted_core import ScriptedCore, turn
 from tests.tui.support import drive, ready, type_text, wait_until
 
 LINE = "<start>" + "x" * (1024 * 1024) + "<end>"
@@ -33,7 +33,7 @@ TURN: list[EventMsg] = [
 
 def _app(tmp_path: Path) -> CodexApp:
     config = Config(codex_home=tmp_path / "home", cwd=tmp_path)
-    return CodexApp(TuiOptions(config=config, env={}, spawn=ScriptedCore([TURN]).spawner()))
+    return CodexApp(TuiOptions(config=config, env={}, spawn=ScriptedCore([turn(*TURN)]).spawner()))
 
 
 def _check_bounded(text: str) -> None:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pycodex.config.schema import Config
 from pycodex.core.terminal_text import sanitize
@@ -32,7 +32,8 @@ from pycodex.protocol.events import (
     TaskComplete,
     TurnAborted,
 )
-from pycodex.protocol.ops import ExecApproval, Interrupt, Op, PatchApproval, Shutdown, UserInput
+from pycodex.protocol.handle import CoreHandle
+from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval, Shutdown, UserInput
 from pycodex.protocol.policy import ReviewDecision
 
 if TYPE_CHECKING:
@@ -43,13 +44,6 @@ if TYPE_CHECKING:
 SESSION_START_TIMEOUT_S = 120.0  # MCP servers may take their startup_timeout_sec each
 INTERRUPT_TIMEOUT_S = 5.0
 SHUTDOWN_TIMEOUT_S = 5.0
-
-
-class CoreHandle(Protocol):
-    """What the loop needs of ``pycodex.core.codex.Codex``."""
-
-    async def submit(self, op: Op) -> str: ...
-    async def next_event(self) -> Event: ...
 
 
 SpawnCore = Callable[[], Awaitable[CoreHandle]]
@@ -228,7 +222,10 @@ async def _shutdown(core: CoreHandle) -> None:
     try:
         async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
             await drain()
-    except (TimeoutError, Exception):  # shutting down: nothing left to report it to
+    except Exception:
+        # Any failure here, whether core did not confirm in time (TimeoutError), was
+        # already closed (SessionClosedError) or broke, ends the same way: the exit status
+        # is decided and the turn's output written, so there is nothing left to report to.
         return
 
 

@@ -41,6 +41,7 @@ from pycodex.protocol.events import (
     file_changes_to_codex_json,
     msg_to_json,
 )
+from pycodex.protocol.handle import CoreHandle
 from pycodex.protocol.ops import ExecApproval, Interrupt, Op, PatchApproval, UserInput
 from pycodex.protocol.policy import ReviewDecision
 
@@ -65,13 +66,6 @@ DECISION_SCHEMA: dict[str, Any] = {
         }
     },
 }
-
-
-class CoreHandle(Protocol):
-    """What the relay needs of ``pycodex.core.codex.Codex``."""
-
-    async def submit(self, op: Op) -> str: ...
-    async def next_event(self) -> Event: ...
 
 
 class Peer(Protocol):

@@ -23,10 +23,11 @@ import anyio
 from pycodex.config.loader import load_config
 from pycodex.config.schema import Config
 from pycodex.core.terminal_text import sanitize
-from pycodex.frontends.mcp_server.relay import CoreHandle, Peer, RequestId, Turn, TurnResult
+from pycodex.frontends.mcp_server.relay import Peer, RequestId, Turn, TurnResult
 from pycodex.frontends.mcp_server.tools import CodexArgs, ReplyArgs
 from pycodex.protocol.errors import CodexError
 from pycodex.protocol.events import SessionConfigured, ShutdownComplete
+from pycodex.protocol.handle import CoreHandle
 from pycodex.protocol.ops import Shutdown
 
 SHUTDOWN_TIMEOUT_S = 5.0

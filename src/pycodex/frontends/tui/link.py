@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pycodex.config.schema import Config
-from pycodex.frontends.tui.options import CoreHandle, SpawnCore
+from pycodex.frontends.tui.options import SpawnCore
 from pycodex.protocol.events import Event, SessionConfigured, ShutdownComplete
+from pycodex.protocol.handle import CoreHandle
 from pycodex.protocol.ops import Op, Shutdown
 
 SHUTDOWN_TIMEOUT_S = 5.0

@@ -11,19 +11,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pycodex.config.schema import Config
-from pycodex.protocol.events import Event
-from pycodex.protocol.ops import Op
-
-
-class CoreHandle(Protocol):
-    """What the TUI needs of ``pycodex.core.codex.Codex``."""
-
-    async def submit(self, op: Op) -> str: ...
-    async def next_event(self) -> Event: ...
-
+from pycodex.protocol.handle import CoreHandle
 
 SpawnCore = Callable[[Config, Path | None], Awaitable[CoreHandle]]
 """Start a core for ``config``, resuming the rollout file when a path is given."""
