@@ -1,38 +1,45 @@
 """The interactive session: transcript, popup, status line, composer, footer.
 
 The app owns the turn state (working or idle), token counts, the approval queue and the
-keys; ``router`` turns events into cells, ``link`` runs the core, ``commands`` runs slash
-commands and the pickers. Ctrl-C interrupts a running turn, else clears the composer, else
-(twice) quits; Ctrl-D on an empty composer quits.
+keys; ``router`` turns events into cells, ``link`` runs the core, ``completion`` fills the
+popup, and the slash commands (``slash``, through ``registry``) act on the app as a
+``controller.SessionController``, which it implements. Ctrl-C interrupts a running turn,
+else clears the composer, else (twice) quits; Ctrl-D on an empty composer quits.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from pycodex.config.schema import Config
 from pycodex.core.terminal_text import sanitize, sanitize_tree
 from pycodex.frontends.tui.approval import ApprovalScreen, ApprovalView, decision_text
 from pycodex.frontends.tui.cells import (
+    Cell,
     MarkdownFilter,
     TextCell,
     notice_cell,
     user_cell,
 )
+from pycodex.frontends.tui.completion import Completion
 from pycodex.frontends.tui.composer import Composer
+from pycodex.frontends.tui.controller import SessionUsage
 from pycodex.frontends.tui.footer import FooterBar, StatusLine
 from pycodex.frontends.tui.link import CoreLink
-from pycodex.frontends.tui.options import TuiOptions, default_spawn
+from pycodex.frontends.tui.options import TuiOptions, TuiServices, default_spawn
 from pycodex.frontends.tui.popup import Popup
 from pycodex.frontends.tui.router import EventRouter
+from pycodex.frontends.tui.slash import REGISTRY
 from pycodex.frontends.tui.transcript import Transcript
 from pycodex.protocol.events import (
     ApplyPatchApprovalRequest,
@@ -44,12 +51,13 @@ from pycodex.protocol.events import (
     TurnAborted,
 )
 from pycodex.protocol.items import TokenUsage
-from pycodex.protocol.ops import ExecApproval, Interrupt, PatchApproval, UserInput
+from pycodex.protocol.ops import ExecApproval, Interrupt, Op, PatchApproval, UserInput
 from pycodex.protocol.policy import ReviewDecision
 
 if TYPE_CHECKING:
-    from pycodex.frontends.tui.file_search import FileIndex
     from pycodex.frontends.tui.onboarding import TrustChoice
+
+T = TypeVar("T")
 
 
 def _citation_filter(config: Config) -> MarkdownFilter:
@@ -98,7 +106,14 @@ class CodexApp(App[int]):
         self._quit_armed = False
         self._quitting = False
         self._typed_ahead = True  # keys queued before the app mounted (see on_event)
-        self.file_index: FileIndex | None = None  # built at the first `@`
+        self.completion = Completion(
+            self.composer,
+            self.popup,
+            REGISTRY,
+            self.config.cwd,
+            schedule=self.set_timer,
+            run_command=self._run_command,
+        )
 
     def compose(self) -> ComposeResult:
         yield self.transcript
@@ -138,10 +153,16 @@ class CodexApp(App[int]):
         await super().on_event(event)
 
     def _begin(self) -> None:
-        if self.options.pick_session:
-            from pycodex.frontends.tui.commands import open_resume_picker
+        if self.options.pick_session:  # `codex resume`: cancelling starts a new session
+            from pycodex.frontends.tui.resume_picker import ResumePicker
 
-            open_resume_picker(self, first=True)
+            async def chosen(path: Path | None) -> None:
+                if path is None:
+                    self.start_session(self.config, None)
+                else:
+                    await self.resume_session(Path(path))
+
+            self.push_screen(ResumePicker(self.options.services.list_sessions), chosen)
             return
         self.start_session(self.config, self.options.resume_path)
 
@@ -288,6 +309,64 @@ class CodexApp(App[int]):
     async def note(self, text: str, style: str = "dim") -> None:
         await self.transcript.add(notice_cell(text, style))
 
+    # --- what slash commands may do (controller.SessionController) ------------------
+
+    @property
+    def busy(self) -> bool:
+        link = self.link
+        return self.working or link is None or not link.ready.is_set()
+
+    @property
+    def services(self) -> TuiServices:
+        return self.options.services
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self.options.env
+
+    def usage(self) -> SessionUsage:
+        link = self.link
+        session_id = link.session_id if link else None
+        return SessionUsage(session_id, self.total, self.footer_bar.window)
+
+    async def show(self, cell: Cell) -> None:
+        await self.transcript.add(cell)
+
+    async def submit_prompt(self, text: str) -> None:
+        if self.link is not None:
+            await self.submit_text(self.link, text, record=False)
+
+    async def submit(self, op: Op) -> None:
+        if self.link is not None:
+            await self.link.submit(op)
+
+    async def new_session(self) -> None:
+        await self.transcript.clear_cells()
+        await self.replace_session(self.config, None)
+        self.total = TokenUsage()  # a new conversation has used nothing yet (footer, /status)
+        self.footer_bar.reset_tokens()
+
+    async def resume_session(self, path: Path) -> None:
+        await self.transcript.clear_cells()
+        await self.replay(path)
+        await self.replace_session(self.config, path)
+
+    def open_screen(self, screen: Screen[T], then: Callable[[T | None], Awaitable[None]]) -> None:
+        self.push_screen(screen, then)
+
+    def add_to_composer(self, text: str) -> None:
+        composer = self.composer
+        composer.move_cursor(composer.document.end)
+        before = composer.text
+        composer.insert(("" if not before or before.endswith((" ", "\n")) else " ") + text)
+        composer.focus()
+
+    async def quit(self) -> None:
+        await self.action_quit_app()
+
+    async def _run_command(self, text: str) -> None:
+        await REGISTRY.run(self, text)
+
     # --- approvals -------------------------------------------------------------------
 
     def _next_approval(self) -> None:
@@ -325,23 +404,17 @@ class CodexApp(App[int]):
         self._disarm()
         self.popup.close()
         text = event.text.strip("\n")
-        if text.startswith("/") and text.split()[0][1:] in _slash_names():
-            from pycodex.frontends.tui.commands import run_slash
-
-            await run_slash(self, text)
+        if REGISTRY.is_command(text):
+            await self._run_command(text)
             return
         await self._send(text)
 
     async def on_composer_popup_accepted(self, event: Composer.PopupAccepted) -> None:
-        from pycodex.frontends.tui.commands import accept_popup
-
-        await accept_popup(self, event.value, event.run)
+        await self.completion.accept(event.value, event.run)
 
     def on_text_area_changed(self, event: Composer.Changed) -> None:
         self._disarm()
-        from pycodex.frontends.tui.commands import update_popup
-
-        update_popup(self)
+        self.completion.update()
 
     def _disarm(self) -> None:
         if self._quit_armed:
@@ -394,12 +467,3 @@ class CodexApp(App[int]):
         hold terminal-safe text already, this is a second net before it goes raw to the
         terminal)."""
         return sanitize(self.transcript.plain_text())
-
-    def with_config(self, **changes: Any) -> Config:
-        return replace(self.config, **changes)
-
-
-def _slash_names() -> frozenset[str]:
-    from pycodex.frontends.tui.slash import NAMES
-
-    return NAMES
