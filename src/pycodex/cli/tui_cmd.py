@@ -2,7 +2,7 @@
 
 This module does what needs more than the TUI may import: config from the command line,
 ``--oss`` (the Ollama check and pull, before the screen opens), images, finding a saved
-session, and storage seen through ``TuiServices`` (prompt history, session replay). After
+session, and the ``TuiServices`` built from core (prompt history, session replay). After
 the app exits, the transcript is printed so it stays in the terminal's scrollback;
 ``--no-alt-screen`` draws the app inline, below what the terminal already showed.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,45 +26,21 @@ if TYPE_CHECKING:
 
 
 def _services(config: Config) -> TuiServices:
+    """The TUI's services, from core (``SessionStore``: history, sessions, trust)."""
     from pycodex.cli.session_inputs import local_model_lister
+    from pycodex.core.services.sessions import SessionStore
     from pycodex.frontends.tui.options import TuiServices
-    from pycodex.frontends.tui.replay import replay_entries
-    from pycodex.storage.config_edit import set_project_trust
-    from pycodex.storage.history import append_history, read_history
-    from pycodex.storage.rollout import list_sessions, read_rollout
 
-    home = config.codex_home
-    enabled = config.history.persistence != "none"
+    def warn(message: str) -> None:  # the session goes on; the question comes again
+        sys.stderr.write(f"warning: {message}\n")
 
-    def load_history() -> Sequence[str]:
-        return [e.text for e in read_history(home)] if enabled else ()
-
-    def append(session_id: str, text: str) -> None:
-        if enabled:
-            try:
-                append_history(home, session_id, text, config.history.max_bytes)
-            except (OSError, CodexError):  # a busy or unwritable history loses one entry
-                return
-
-    def replay(path: Path) -> Sequence[tuple[str, str]]:
-        try:
-            items = read_rollout(path).items
-        except (OSError, CodexError):
-            return ()
-        return replay_entries(items)  # messages, commands and patches
-
-    def set_trust(cwd: Path, trusted: bool) -> None:
-        try:
-            set_project_trust(home, cwd, trusted)
-        except (OSError, CodexError) as exc:  # the session goes on; the question comes again
-            sys.stderr.write(f"warning: could not save the trust setting: {exc}\n")
-
+    store = SessionStore(config, warn=warn)
     return TuiServices(
-        load_history=load_history,
-        append_history=append,
-        replay=replay,
-        list_sessions=lambda: list_sessions(home),
-        set_trust=set_trust,
+        load_history=store.load_history,
+        append_history=store.append_history,
+        replay=store.replay,  # messages, commands and patches
+        list_sessions=store.list_sessions,
+        set_trust=store.set_trust,
         list_models=local_model_lister(config, os.environ),
     )
 

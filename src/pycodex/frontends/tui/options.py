@@ -1,8 +1,9 @@
 """What the TUI needs from the outside, as plain data and callables (no Textual here).
 
 The CLI builds a ``TuiOptions``: the loaded config, the environment, the first prompt, and
-``TuiServices`` (prompt history, session files) implemented over ``pycodex.storage``, which
-front ends may not import. Tests build one directly, with their own core spawner.
+``TuiServices`` (prompt history, session files, trust) from core's services
+(``pycodex.core.services.sessions``; front ends import only protocol, config and core).
+Tests build one directly, with their own core spawner.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ async def _no_models() -> Sequence[str]:
 
 @dataclass(frozen=True)
 class TuiServices:
-    """Storage seen through callables: ``load_history`` gives earlier prompts (oldest
+    """Saved data through callables: ``load_history`` gives earlier prompts (oldest
     first), ``append_history`` records a submitted one, ``replay`` gives a saved session's
     ``(role, text)`` messages to show when it is resumed, ``list_sessions`` the saved
     sessions for the picker (rows as ``resume_picker.SessionRow``; called in a thread),

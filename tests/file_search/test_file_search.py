@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pycodex.frontends.tui.file_search import (
-    SCORE_BUDGET,
-    FileIndex,
-    GitIgnore,
-    _score,
-    parse_gitignore,
-    walk_files,
-)
+from pycodex.file_search import SCORE_BUDGET, FileIndex, GitIgnore, parse_gitignore, walk_files
+from pycodex.file_search.ranking import score_path as _score
 
 HAVE_GIT = shutil.which("git") is not None
 
