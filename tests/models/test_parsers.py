@@ -24,6 +24,7 @@ from pycodex.protocol.items import (
     FunctionCallItem,
     ReasoningItem,
     TokenUsage,
+    WebSearchCallItem,
     assistant_message,
 )
 
@@ -103,6 +104,7 @@ def test_responses_stream_to_events() -> None:
         OutputTextDelta("lo"),
         OutputItemDone(assistant_message("Hello", "msg_1")),
         OutputItemDone(FunctionCallItem("call_1", "shell", '{"command":["ls"]}', "fc_1")),
+        OutputItemDone(WebSearchCallItem("ws")),
         Completed("resp_1", TokenUsage(100, 40, 20, 5, 120)),
     ]
 

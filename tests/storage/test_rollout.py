@@ -19,6 +19,7 @@ from pycodex.protocol.items import (
     FunctionCallOutputItem,
     MessageItem,
     ReasoningItem,
+    WebSearchCallItem,
     assistant_message,
     user_message,
 )
@@ -167,7 +168,13 @@ def test_reads_a_codex_v020_rollout(tmp_path: Path) -> None:
     saved = read_rollout(path)
     assert saved.session_id == SID
     assert saved.meta["git"]["branch"] == "master"
-    assert [type(i) for i in saved.items] == [MessageItem, ReasoningItem, MessageItem]
+    # a web search call is history too (kept and sent back, as Codex does)
+    assert [type(i) for i in saved.items] == [
+        MessageItem,
+        ReasoningItem,
+        WebSearchCallItem,
+        MessageItem,
+    ]
     assert saved.items[-1] == assistant_message("hello", item_id="msg_9")
 
 

@@ -25,6 +25,7 @@ from pycodex.protocol.items import (
     LocalShellCallItem,
     MessageItem,
     ReasoningItem,
+    WebSearchCallItem,
     assistant_message,
     to_json,
     user_message,
@@ -201,13 +202,14 @@ def test_cleaning_drops_context_keeps_words_and_pairs_calls() -> None:
         FunctionCallOutputItem(call_id="p1", output="Success."),
         FunctionCallItem(call_id="c1", name="exec_command", arguments="{}"),
         FunctionCallOutputItem(call_id="c1", output="out"),
+        WebSearchCallItem(id="ws_1"),
         LocalShellCallItem(call_id="l1", command=("ls",)),
         FunctionCallOutputItem(call_id="l1", output="a"),
         MessageItem(role="user", content=(InputImage("data:x"),)),
     )
     # developer, system, AGENTS.md, user_instructions, rs_1, early ×2, second c1 output,
-    # lost, web search
-    assert cleaned.dropped == 10
+    # lost (a web search call is kept: history, as in Codex)
+    assert cleaned.dropped == 9
 
 
 CALL_EVENTS = st.lists(

@@ -68,6 +68,9 @@ class Turn:
     encrypted_reasoning: str | None = None
     chunk_size: int = 8
     event_delay: float = 0.0
+    # Queries of hosted web searches the model ran (Responses wire only: ``web_search_call``
+    # items before the message; the Chat wire has no such items and sends none).
+    web_searches: tuple[str, ...] | list[str] = ()
 
     @property
     def summary_parts(self) -> list[str]:
@@ -210,6 +213,7 @@ _TURN_KEYS = {
     "encrypted_reasoning",
     "chunk_size",
     "event_delay",
+    "web_searches",
 }
 _FAULT_KEYS = {
     "fault",
@@ -257,6 +261,7 @@ def turn_from_json(obj: dict[str, Any]) -> Turn:
         encrypted_reasoning=obj.get("encrypted_reasoning"),
         chunk_size=int(obj.get("chunk_size", 8)),
         event_delay=float(obj.get("event_delay", 0.0)),
+        web_searches=tuple(str(q) for q in obj.get("web_searches", ())),
     )
 
 

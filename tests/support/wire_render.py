@@ -98,6 +98,16 @@ def responses_items(turn: Turn, ctx: RenderContext) -> list[dict[str, Any]]:
         if turn.encrypted_reasoning is not None:
             item["encrypted_content"] = turn.encrypted_reasoning
         items.append(item)
+    for i, query in enumerate(turn.web_searches):
+        action = {"type": "search", "query": query}
+        items.append(
+            {
+                "id": f"ws_{n}_{i}",
+                "type": "web_search_call",
+                "status": "completed",
+                "action": action,
+            }
+        )
     if turn.text:
         items.append(
             {
@@ -160,6 +170,11 @@ def _item_events(
         if turn.reasoning_raw is not None:
             for d in pieces(turn.reasoning_raw, turn.chunk_size):
                 yield "response.reasoning_text.delta", {**base, "content_index": 0, "delta": d}
+    elif kind == "web_search_call":
+        added = {"id": iid, "type": kind, "status": "in_progress"}
+        yield "response.output_item.added", {"output_index": index, "item": added}
+        for phase in ("in_progress", "searching", "completed"):
+            yield f"response.web_search_call.{phase}", base
     elif kind == "message":
         yield (
             "response.output_item.added",

@@ -33,8 +33,15 @@ from pycodex.protocol.events import (
     BackgroundEvent,
     EventMsg,
     StreamError,
+    WebSearchEnd,
 )
-from pycodex.protocol.items import MessageItem, ReasoningItem, ResponseItem, TokenUsage
+from pycodex.protocol.items import (
+    MessageItem,
+    ReasoningItem,
+    ResponseItem,
+    TokenUsage,
+    WebSearchCallItem,
+)
 
 
 @dataclass(slots=True)
@@ -58,6 +65,8 @@ def _item_events(item: ResponseItem) -> list[EventMsg]:
         if item.content:
             events.append(AgentReasoningRawContent("\n\n".join(item.content)))
         return events
+    if isinstance(item, WebSearchCallItem):
+        return [WebSearchEnd(item.id, item.query, item.action)]
     return []
 
 

@@ -16,12 +16,42 @@ from pycodex.protocol.items import ResponseItem, TokenUsage
 
 @dataclass(frozen=True, slots=True)
 class FunctionTool:
-    """A tool offered to the model, in wire-neutral form."""
+    """A tool offered to the model, in wire-neutral form: pycodex runs it (JSON arguments)."""
 
     name: str
     description: str
     parameters: dict[str, Any]
     strict: bool = False
+    kind: Literal["function"] = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class HostedTool:
+    """A tool the provider runs itself (the Responses API's ``web_search``): only its
+    ``type`` and settings are sent, and its calls come back as their own output items."""
+
+    type: str
+    settings: dict[str, Any] = field(default_factory=dict)  # extra fields, sent as given
+    kind: Literal["hosted"] = "hosted"
+
+    @property
+    def name(self) -> str:
+        return self.type
+
+
+@dataclass(frozen=True, slots=True)
+class FreeformTool:
+    """A tool whose input is free text in a grammar (the Responses API's ``custom`` tools)."""
+
+    name: str
+    description: str
+    format: dict[str, Any]  # e.g. {"type": "grammar", "syntax": "lark", "definition": ...}
+    kind: Literal["freeform"] = "freeform"
+
+
+# The tool union: each wire adapter renders the kinds its API has and drops the others
+# (``responses_api.render_tools``, ``chat_api.render_tools``).
+ToolSpec = FunctionTool | HostedTool | FreeformTool
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +60,7 @@ class Prompt:
 
     instructions: str
     input: tuple[ResponseItem, ...]
-    tools: tuple[FunctionTool, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
     parallel_tool_calls: bool = False
     session_id: str = ""
     # A JSON Schema the final answer must follow (``exec --output-schema``), sent as given as

@@ -26,18 +26,21 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycodex.models.base import (
     Completed,
     Created,
+    FunctionTool,
     ModelEvent,
     ModelRequestOptions,
     OutputItemDone,
     OutputTextDelta,
     Prompt,
     ReasoningContentDelta,
+    ToolSpec,
 )
 from pycodex.models.responses_api import OUTPUT_SCHEMA_NAME
 from pycodex.models.retry import is_retryable_error
@@ -145,6 +148,24 @@ def _merge_user_runs(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def render_tools(tools: Iterable[ToolSpec]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Function tools as Chat ``tools``; and the names of the tools Chat has no form for
+    (hosted and freeform tools are Responses API tools): the client says once that they
+    were dropped. Search itself is refused earlier, at start-up (``config``)."""
+    out: list[dict[str, Any]] = []
+    dropped: list[str] = []
+    for tool in tools:
+        if not isinstance(tool, FunctionTool):
+            dropped.append(tool.name)
+            continue
+        fn: dict[str, Any] = {"name": tool.name, "description": tool.description}
+        if tool.strict:
+            fn["strict"] = True
+        fn["parameters"] = tool.parameters
+        out.append({"type": "function", "function": fn})
+    return out, dropped
+
+
 def build_body(
     prompt: Prompt, options: ModelRequestOptions, *, tool_choice: str | None = None
 ) -> dict[str, Any]:
@@ -155,14 +176,8 @@ def build_body(
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    if prompt.tools:
-        tools = []
-        for tool in prompt.tools:
-            fn: dict[str, Any] = {"name": tool.name, "description": tool.description}
-            if tool.strict:
-                fn["strict"] = True
-            fn["parameters"] = tool.parameters
-            tools.append({"type": "function", "function": fn})
+    tools, _ = render_tools(prompt.tools)
+    if tools:
         body["tools"] = tools
         if tool_choice is not None and tool_choice != "omit":
             body["tool_choice"] = tool_choice

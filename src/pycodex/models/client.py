@@ -40,6 +40,7 @@ from pycodex.config.schema import ModelProviderInfo
 from pycodex.models import chat_api, responses_api
 from pycodex.models.attempt import EMPTY_BODY, error_message, http_error, run_attempt
 from pycodex.models.base import (
+    FunctionTool,
     ModelClient,
     ModelEvent,
     ModelRequestOptions,
@@ -121,6 +122,7 @@ class HttpModelClient:
         self._tool_choice = provider.tool_choice
         self._window = options.context_window
         self._checked_fit = False
+        self._told_dropped = False
 
     def request_body(self, prompt: Prompt) -> dict[str, Any]:
         if self.options.compact_tools and prompt.tools:
@@ -149,16 +151,16 @@ class HttpModelClient:
     async def stream(self, prompt: Prompt) -> AsyncIterator[ModelEvent]:
         request = self.request_body(prompt)
         prompt_tokens = estimate_request_tokens(request)
-        notice = await self._fit_notice(prompt_tokens)
-        if notice is not None:
-            yield notice
+        for notice in (await self._fit_notice(prompt_tokens), self._dropped_notice(prompt)):
+            if notice is not None:
+                yield notice
         body = json.dumps(request).encode("utf-8")
         headers = dict(self.headers)
         if prompt.session_id and not self._chat:
             headers["session_id"] = prompt.session_id
         schemas: ToolSchemas | None = None
         if self.provider.text_tool_calls and prompt.tools:
-            schemas = {t.name: t.parameters for t in prompt.tools}
+            schemas = {t.name: t.parameters for t in prompt.tools if isinstance(t, FunctionTool)}
         request_retries = stream_retries = 0
         reauthorized = False
         while True:
@@ -197,6 +199,18 @@ class HttpModelClient:
             finally:
                 # Deterministic close when the consumer stops early (aclose/cancel).
                 await attempt_events.aclose()
+
+    def _dropped_notice(self, prompt: Prompt) -> Notice | None:
+        """Once per client: the tools this wire has no form for (hosted and freeform tools on
+        Chat) are left out of the request, and the user is told which."""
+        if self._told_dropped or not self._chat:
+            return None
+        _, dropped = chat_api.render_tools(prompt.tools)
+        if not dropped:
+            return None
+        self._told_dropped = True
+        names = ", ".join(dropped)
+        return Notice(f"{names}: not offered, the Chat Completions API has no such tools")
 
     async def _reauthorize(self, exc: ModelError) -> bool:
         """A 401 with a refreshable sign-in: refresh it (raises when that fails)."""

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pycodex.models.base import FunctionTool
+from pycodex.models.base import FunctionTool, ToolSpec
 
 MAX_DESCRIPTION = 160
 SHORT_DESCRIPTIONS = {
@@ -52,5 +52,6 @@ def compact_tool(tool: FunctionTool) -> FunctionTool:
     return FunctionTool(tool.name, description, parameters, tool.strict)
 
 
-def compact_tools(tools: Iterable[FunctionTool]) -> tuple[FunctionTool, ...]:
-    return tuple(compact_tool(t) for t in tools)
+def compact_tools(tools: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
+    """Function tools shortened; hosted and freeform tools as they are."""
+    return tuple(compact_tool(t) if isinstance(t, FunctionTool) else t for t in tools)

@@ -7,12 +7,16 @@ history, which avoids v0.20's duplicated messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pycodex import __version__
 from pycodex.models.base import (
     Completed,
     Created,
+    FreeformTool,
+    FunctionTool,
+    HostedTool,
     ModelEvent,
     ModelRequestOptions,
     OutputItemDone,
@@ -20,6 +24,7 @@ from pycodex.models.base import (
     Prompt,
     ReasoningContentDelta,
     ReasoningSummaryDelta,
+    ToolSpec,
 )
 from pycodex.models.retry import is_retryable_error
 from pycodex.models.sse import SseEvent
@@ -42,22 +47,43 @@ def json_schema_format(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_schema", "name": OUTPUT_SCHEMA_NAME, "schema": schema, "strict": True}
 
 
+def render_tools(tools: Iterable[ToolSpec]) -> list[dict[str, Any]]:
+    """Every kind of the tool union: functions, hosted tools (``{"type": "web_search"}``
+    plus their settings) and freeform tools (``custom``, with their grammar)."""
+    out: list[dict[str, Any]] = []
+    for tool in tools:
+        match tool:
+            case FunctionTool():
+                out.append(
+                    {
+                        "type": "function",
+                        "name": tool.name,
+                        "description": tool.description,
+                        "strict": tool.strict,
+                        "parameters": tool.parameters,
+                    }
+                )
+            case HostedTool():
+                out.append({"type": tool.type, **tool.settings})
+            case FreeformTool():
+                out.append(
+                    {
+                        "type": "custom",
+                        "name": tool.name,
+                        "description": tool.description,
+                        "format": tool.format,
+                    }
+                )
+    return out
+
+
 def build_body(prompt: Prompt, options: ModelRequestOptions) -> dict[str, Any]:
     """The request body (reference §4.1); stateless, so the whole history is ``input``."""
     body: dict[str, Any] = {
         "model": options.model,
         "instructions": prompt.instructions,
         "input": [to_json(item) for item in prompt.input],
-        "tools": [
-            {
-                "type": "function",
-                "name": tool.name,
-                "description": tool.description,
-                "strict": tool.strict,
-                "parameters": tool.parameters,
-            }
-            for tool in prompt.tools
-        ],
+        "tools": render_tools(prompt.tools),
         "tool_choice": "auto",
         "parallel_tool_calls": prompt.parallel_tool_calls,
     }

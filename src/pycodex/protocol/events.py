@@ -201,6 +201,16 @@ class McpToolCallEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSearchEnd:
+    """The model searched the web (the provider's hosted ``web_search`` tool ran)."""
+
+    call_id: str
+    query: str
+    action: JsonObject | None = None
+    type: Literal["web_search_end"] = "web_search_end"
+
+
+@dataclass(frozen=True, slots=True)
 class BackgroundEvent:
     message: str
     type: Literal["background_event"] = "background_event"
@@ -269,6 +279,7 @@ EventMsg = (
     | PlanUpdate
     | McpToolCallBegin
     | McpToolCallEnd
+    | WebSearchEnd
     | BackgroundEvent
     | StreamError
     | ModelWaiting

@@ -87,8 +87,30 @@ class LocalShellCallItem:
     type: Literal["local_shell_call"] = "local_shell_call"
 
 
+@dataclass(frozen=True, slots=True)
+class WebSearchCallItem:
+    """A call of the hosted ``web_search`` tool: the provider ran it, nothing runs here.
+    Kept in history (and sent back, without its id) so the model sees what it searched for."""
+
+    id: str
+    status: str = "completed"
+    action: JsonObject | None = None  # e.g. {"type": "search", "query": "..."}
+    type: Literal["web_search_call"] = "web_search_call"
+
+    @property
+    def query(self) -> str:
+        """The searched text (``action.query``), or ``""`` for actions without one."""
+        value = (self.action or {}).get("query")
+        return value if isinstance(value, str) else ""
+
+
 ResponseItem = (
-    MessageItem | ReasoningItem | FunctionCallItem | FunctionCallOutputItem | LocalShellCallItem
+    MessageItem
+    | ReasoningItem
+    | FunctionCallItem
+    | FunctionCallOutputItem
+    | LocalShellCallItem
+    | WebSearchCallItem
 )
 
 
@@ -159,6 +181,11 @@ def to_json(item: ResponseItem) -> JsonObject:
             }
             if item.id is not None:
                 out["id"] = item.id
+        case WebSearchCallItem():
+            # No id, as Codex: with store=false the server has no item of that id to find.
+            out = {"type": "web_search_call", "status": item.status}
+            if item.action is not None:
+                out["action"] = item.action
         case _:
             assert_never(item)
     return out
@@ -231,6 +258,13 @@ def item_from_json(data: JsonObject) -> ResponseItem | None:
             timeout_ms=int(timeout) if isinstance(timeout, int | float) else None,
             id=item_id,
             status=str(data.get("status", "completed")),
+        )
+    if kind == "web_search_call":
+        action = data.get("action")
+        return WebSearchCallItem(
+            id=item_id or "",
+            status=str(data.get("status", "completed")),
+            action=action if isinstance(action, dict) else None,
         )
     return None
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from pycodex.apply_patch import TOOL_NAME, tool_definition
-from pycodex.models.base import FunctionTool
+from pycodex.models.base import FunctionTool, HostedTool, ToolSpec
 from pycodex.protocol.policy import AskForApproval
 
 SHELL = "shell"
 UPDATE_PLAN = "update_plan"
+WEB_SEARCH = "web_search"
 APPLY_PATCH = TOOL_NAME
 
 
@@ -121,16 +122,29 @@ def apply_patch_tool() -> FunctionTool:
     )
 
 
+def web_search_tool() -> HostedTool:
+    """The Responses API's hosted search, on live content as current Codex's ``--search``
+    sends it; the provider runs it and reports ``web_search_call`` items."""
+    return HostedTool(WEB_SEARCH, {"external_web_access": True})
+
+
 def default_tools(
-    approval: AskForApproval, *, plan: bool = True, apply_patch: bool = True
-) -> tuple[FunctionTool, ...]:
+    approval: AskForApproval,
+    *,
+    plan: bool = True,
+    apply_patch: bool = True,
+    web_search: bool = False,
+) -> tuple[ToolSpec, ...]:
     """``shell``, then ``update_plan`` and ``apply_patch`` unless turned off
-    (``include_plan_tool`` / ``include_apply_patch_tool``). ``apply_patch`` is a tool by
+    (``include_plan_tool`` / ``include_apply_patch_tool``), then ``web_search`` when on
+    (``--search``, ``[tools] web_search``). ``apply_patch`` is a tool by
     default (SPEC §4): a patch in a JSON string needs no shell quoting, so it is the most
     reliable way to send one. Patches sent through ``shell`` are recognised either way."""
-    tools = [shell_tool(approval)]
+    tools: list[ToolSpec] = [shell_tool(approval)]
     if plan:
         tools.append(update_plan_tool())
     if apply_patch:
         tools.append(apply_patch_tool())
+    if web_search:
+        tools.append(web_search_tool())
     return tuple(tools)

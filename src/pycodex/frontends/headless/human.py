@@ -49,6 +49,7 @@ from pycodex.protocol.events import (
     TokenCount,
     TurnAborted,
     TurnDiff,
+    WebSearchEnd,
 )
 from pycodex.protocol.policy import SandboxMode
 
@@ -296,6 +297,9 @@ class HumanRenderer:
                 ms = round(msg.duration_seconds * 1000)
                 body = msg.error or "\n".join(_block_summary(c) for c in msg.content)
                 self._cell(f"{s.bold}{name}{s.reset} {verdict} in {ms}ms:", head_lines(body))
+            case WebSearchEnd():
+                what = msg.query or str((msg.action or {}).get("type") or "")
+                self._cell(f"{s.magenta}{s.bold}web search{s.reset} {what}".rstrip())
             case TokenCount():
                 estimated = " (estimated)" if msg.total.estimated else ""
                 used = msg.total.total_tokens or _sum(msg)

@@ -61,6 +61,7 @@ from pycodex.protocol.events import (
     TaskStarted,
     TokenCount,
     TurnAborted,
+    WebSearchEnd,
 )
 from pycodex.protocol.items import JsonObject, TokenUsage
 
@@ -198,6 +199,8 @@ class JsonlMapper:
                 return [self._line("item.started", item)]
             case McpToolCallEnd():
                 return self._mcp_end(msg)
+            case WebSearchEnd():  # the provider ran it: reported once, completed
+                return self._completed("web_search", query=msg.query, action=msg.action)
             case PlanUpdate():
                 items = [{"text": s.step, "completed": s.status == "completed"} for s in msg.plan]
                 if self._todo is None:

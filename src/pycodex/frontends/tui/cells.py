@@ -126,6 +126,15 @@ def diff_cell(title: str, diff: str) -> TextCell:
     return TextCell(content, classes="diff")
 
 
+def web_search_cell(query: str) -> TextCell:
+    """The model searched the web (hosted ``web_search``, ``--search``): one line."""
+    content = Text("🌐 Searched the web", style="bold")
+    if query:
+        content.append(": ", style="bold")
+        content.append(sanitize(query))
+    return TextCell(content, classes="web-search")
+
+
 def patch_cell(changes: Mapping[str, FileChange], header: str) -> TextCell:
     return TextCell(changes_text(changes, header), classes="patch")
 

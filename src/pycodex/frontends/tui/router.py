@@ -19,6 +19,7 @@ from pycodex.frontends.tui.cells import (
     notice_cell,
     patch_cell,
     plan_cell,
+    web_search_cell,
 )
 from pycodex.frontends.tui.render import duration_text
 from pycodex.frontends.tui.transcript import Transcript
@@ -43,6 +44,7 @@ from pycodex.protocol.events import (
     StreamError,
     TaskComplete,
     TurnAborted,
+    WebSearchEnd,
 )
 
 INTERRUPTED = "🖐  Turn interrupted"
@@ -152,6 +154,8 @@ class EventRouter:
                 extra = f": {msg.error}" if msg.error else ""
                 took = duration_text(msg.duration_seconds)
                 await self._notice(f"{mark} {inv.server}.{inv.tool} · {took}{extra}", style)
+            case WebSearchEnd():
+                await self.transcript.add(web_search_cell(msg.query))
             case BackgroundEvent():
                 await self._notice(msg.message)
             case StreamError():
