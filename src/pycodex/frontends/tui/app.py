@@ -38,6 +38,7 @@ from pycodex.frontends.tui.footer import FooterBar, StatusLine
 from pycodex.frontends.tui.link import CoreLink
 from pycodex.frontends.tui.options import TuiOptions, TuiServices, default_spawn
 from pycodex.frontends.tui.popup import Popup
+from pycodex.frontends.tui.replay import show_replay
 from pycodex.frontends.tui.router import EventRouter
 from pycodex.frontends.tui.slash import REGISTRY
 from pycodex.frontends.tui.transcript import Transcript
@@ -225,9 +226,8 @@ class CodexApp(App[int]):
 
     async def replay(self, path: Path) -> None:
         """Show a saved session's messages, commands and patches (before continuing it)."""
-        from pycodex.frontends.tui.replay import show_replay
-
-        await show_replay(self, self.options.services.replay(path))
+        entries = self.options.services.replay(path)
+        await show_replay(self.transcript, self.router.md_filter, entries)
         await self.transcript.add(notice_cell(f"↺ Resumed session {path.name}", "dim"))
 
     async def replace_session(self, config: Config, resume_path: Path | None) -> None:

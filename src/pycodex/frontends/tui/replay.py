@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pycodex.core.terminal_text import sanitize, sanitize_tree
-from pycodex.frontends.tui.cells import AssistantCell, ExecCell, notice_cell, patch_cell, user_cell
+from pycodex.frontends.tui.cells import (
+    AssistantCell,
+    ExecCell,
+    MarkdownFilter,
+    notice_cell,
+    patch_cell,
+    user_cell,
+)
+from pycodex.frontends.tui.transcript import Transcript
 from pycodex.protocol.events import FileChange
-
-if TYPE_CHECKING:
-    from pycodex.frontends.tui.app import CodexApp
 
 
 def _file_change(fields: dict[str, Any]) -> FileChange:
@@ -34,34 +39,36 @@ def _file_change(fields: dict[str, Any]) -> FileChange:
     )
 
 
-async def show_replay(app: CodexApp, entries: Sequence[tuple[str, str]]) -> None:
-    """Mount the cells of a resumed session's entries."""
+async def show_replay(
+    transcript: Transcript, md_filter: MarkdownFilter, entries: Sequence[tuple[str, str]]
+) -> None:
+    """Mount the cells of a resumed session's entries (answers through ``md_filter``)."""
     for kind, raw in entries:
         if kind == "user":
-            await app.transcript.add(user_cell(sanitize(raw)))
+            await transcript.add(user_cell(sanitize(raw)))
         elif kind == "assistant":
-            cell = await app.transcript.add(AssistantCell(app.router.md_filter))
+            cell = await transcript.add(AssistantCell(md_filter))
             assert isinstance(cell, AssistantCell)
             await cell.finish(sanitize(raw))
         elif kind == "command":
-            await _show_command(app, raw)
+            await _show_command(transcript, raw)
         elif kind == "patch":
-            await _show_patch(app, raw)
+            await _show_patch(transcript, raw)
 
 
-async def _show_command(app: CodexApp, raw: str) -> None:
+async def _show_command(transcript: Transcript, raw: str) -> None:
     data = sanitize_tree(json.loads(raw))
     exec_cell = ExecCell(tuple(data["command"]))
-    await app.transcript.add(exec_cell)
+    await transcript.add(exec_cell)
     code = data.get("exit_code")
     code = code if isinstance(code, int) else -1  # unknown: not a success
     await exec_cell.finish(code, data["duration"], data["output"], replayed=True)
 
 
-async def _show_patch(app: CodexApp, raw: str) -> None:
+async def _show_patch(transcript: Transcript, raw: str) -> None:
     data = sanitize_tree(json.loads(raw))
     changes = {path: _file_change(fields) for path, fields in data["files"].items()}
-    await app.transcript.add(patch_cell(changes, "✎ Patch to"))
+    await transcript.add(patch_cell(changes, "✎ Patch to"))
     answer = str(data.get("output") or "").strip()
     if answer:  # the tool's answer: applied, or why not
-        await app.transcript.add(notice_cell(answer.splitlines()[0], "dim"))
+        await transcript.add(notice_cell(answer.splitlines()[0], "dim"))
