@@ -111,13 +111,21 @@ def test_an_unknown_key_in_a_security_table_is_an_error(
         assert f"found `{key}`" in message
 
 
-@pytest.mark.parametrize("table", ["features", "tools", "notice", "otel"])
+@pytest.mark.parametrize("table", ["features", "notice", "otel"])
 def test_newer_codex_tables_warn_as_newer_and_are_ignored(tmp_path: Path, table: str) -> None:
     loaded = load(tmp_path, f'model = "o3"\n[{table}]\nsome_flag = true\n')
     assert loaded.warnings == (
         f"config.toml:2: `{table}` is a newer Codex key, ignored by pycodex",
     )
     assert loaded.config.model == "o3"
+
+
+def test_tools_web_search_is_read_and_other_tools_keys_warn_as_newer(tmp_path: Path) -> None:
+    loaded = load(tmp_path, 'model = "o3"\n[tools]\nweb_search = true\nsome_flag = true\n')
+    assert loaded.warnings == (
+        "config.toml:4: `tools.some_flag` is a newer Codex key, ignored by pycodex",
+    )
+    assert loaded.config.tools.web_search is True
 
 
 def test_an_array_of_tables_of_newer_codex_is_ignored(tmp_path: Path) -> None:

@@ -30,7 +30,10 @@ def overrides_from_args(
     approval = getattr(args, "approval_policy", None)
     cwd = getattr(args, "cwd", None)
     return CliOverrides(
-        config_overrides=tuple(getattr(args, "config_overrides", None) or ()),
+        config_overrides=(
+            *(getattr(args, "config_overrides", None) or ()),
+            *(("tools.web_search=true",) if getattr(args, "search", False) else ()),
+        ),
         profile=getattr(args, "profile", None),
         model=getattr(args, "model", None),
         oss=bool(getattr(args, "oss", False)),

@@ -65,6 +65,13 @@ def _add_global_options(p: argparse.ArgumentParser, *, nested: bool) -> None:
         help="the local server for --oss (implies it): ollama (default) or lmstudio",
     )
     g.add_argument(
+        "--search",
+        action="store_true",
+        default=d,
+        help="offer the model live web search (the Responses API's hosted web_search tool; "
+        "= -c tools.web_search=true)",
+    )
+    g.add_argument(
         "-s",
         "--sandbox",
         dest="sandbox_mode",

@@ -25,6 +25,7 @@ from pycodex.config.schema import (
     ProjectConfig,
     SandboxWorkspaceWrite,
     ShellEnvironmentPolicy,
+    ToolsConfig,
 )
 from pycodex.config.toml_lines import KeyPath, dotted
 from pycodex.protocol.policy import (
@@ -32,6 +33,7 @@ from pycodex.protocol.policy import (
     ReasoningEffort,
     ReasoningSummary,
     SandboxMode,
+    WireApi,
 )
 
 DEFAULT = "default"
@@ -105,6 +107,15 @@ def build_config(
     if instructions_file is not None:
         instructions_file = codex_home / instructions_file
         base_instructions = _read_instructions(instructions_file, instructions_key, fail)
+    web_search = bool(checked.get("tools", {}).get("web_search", False))
+    if web_search and infos[provider_id].wire_api != WireApi.RESPONSES:
+        fail(
+            ("tools", "web_search"),
+            f"web search is a Responses API tool; provider `{provider_id}` uses the "
+            f"{infos[provider_id].wire_api} wire",
+            'a provider with wire_api = "responses", or no --search',
+            "web_search = true",
+        )
     resume = checked.get("experimental_resume")
     sww = dict(checked.get("sandbox_workspace_write", {}))
     if "writable_roots" in sww:
@@ -135,6 +146,7 @@ def build_config(
         mcp_servers=_mcp_servers(checked.get("mcp_servers", {}), fail),
         projects={p: ProjectConfig(**t) for p, t in checked.get("projects", {}).items()},
         experimental_resume=cwd / resume if resume is not None else None,
+        tools=ToolsConfig(web_search=web_search),
         **plain,
     )
 

@@ -52,6 +52,7 @@ class Table:
     fields: Mapping[str, Spec]
     open: bool = False  # any key allowed, values kept as they are (``tui``)
     strict: bool = False  # an unknown key is an error, not a warning (security tables)
+    newer: bool = False  # an unknown key is a newer Codex key (``[tools]``: only web_search)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ SETTINGS: dict[str, Spec] = {
     "show_raw_agent_reasoning": BOOL,
     "include_plan_tool": BOOL,
     "include_apply_patch_tool": BOOL,
+    "tools": Table({"web_search": BOOL}, newer=True),  # `--search`; other keys: newer Codex
     "mcp_servers": MapOf(MCP_SERVER),
     "projects": MapOf(Table({"trust_level": Leaf("enum", ("trusted", "untrusted"))})),
     "chatgpt_base_url": STR,
@@ -194,7 +196,6 @@ ROOT = Table({**SETTINGS, "profile": STR, "profiles": MapOf(Table(SETTINGS))})
 NEWER_CODEX_KEYS = frozenset(
     {
         "features",
-        "tools",
         "notice",
         "skills",
         "otel",
@@ -313,7 +314,7 @@ def _drop(values: Any, spec: Spec, path: KeyPath, found: list[UnknownKey]) -> No
             sub = spec.fields.get(key)
             if sub is None:
                 # settings tables (top level, a profile) are the ones that have model_provider
-                newer = key in NEWER_CODEX_KEYS and "model_provider" in spec.fields
+                newer = spec.newer or (key in NEWER_CODEX_KEYS and "model_provider" in spec.fields)
                 match = None if newer else suggest(key, spec.fields)
                 found.append(
                     UnknownKey(

@@ -135,6 +135,13 @@ class ProjectConfig:
     trust_level: str | None = None
 
 
+@dataclass(frozen=True)
+class ToolsConfig:
+    """``[tools]``: tools the provider runs itself (current Codex's table)."""
+
+    web_search: bool = False  # ``--search``: offer the Responses API's hosted web_search
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The effective configuration of one run, after every layer was merged."""
@@ -175,6 +182,7 @@ class Config:
     hide_agent_reasoning: bool = False
     include_plan_tool: bool = True  # offer `update_plan` (later Codex's key)
     include_apply_patch_tool: bool = True  # offer `apply_patch` as a tool (always parsed in shell)
+    tools: ToolsConfig = field(default_factory=ToolsConfig)
     show_raw_agent_reasoning: bool = False
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     projects: dict[str, ProjectConfig] = field(default_factory=dict)

@@ -170,6 +170,7 @@ class Codex:
             config.approval_policy,
             plan=config.include_plan_tool,
             apply_patch=config.include_apply_patch_tool,
+            web_search=config.tools.web_search,
         )
         self._tools = (*builtin, *mcp_tools)
         # CODEX_SANDBOX_NETWORK_DISABLED is added per command by sandbox.launch, from the
