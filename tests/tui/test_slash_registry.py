@@ -19,6 +19,7 @@ from pycodex.frontends.tui.controller import SessionController, SessionUsage
 from pycodex.frontends.tui.options import TuiServices
 from pycodex.frontends.tui.registry import SlashRegistry
 from pycodex.frontends.tui.slash import INIT_PROMPT, REGISTRY
+from pycodex.frontends.tui.welcome import HINTS
 from pycodex.protocol.items import TokenUsage
 from pycodex.protocol.ops import Compact, Op
 from pycodex.protocol.policy import AskForApproval
@@ -253,3 +254,7 @@ def test_adding_a_command_is_one_declaration(session: Session) -> None:
     session.busy = True
     run(session, "/pwd", registry)
     assert session.notes == [(str(session.config.cwd), "dim")]
+
+
+def test_the_welcome_suggests_only_registered_commands() -> None:
+    assert {name for name, _ in HINTS} <= {f"/{n}" for n in REGISTRY.names}

@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,7 +26,6 @@ from pycodex.frontends.tui.approval import ApprovalScreen, ApprovalView, decisio
 from pycodex.frontends.tui.cells import (
     Cell,
     MarkdownFilter,
-    TextCell,
     notice_cell,
     user_cell,
 )
@@ -42,6 +40,7 @@ from pycodex.frontends.tui.replay import show_replay
 from pycodex.frontends.tui.router import EventRouter
 from pycodex.frontends.tui.slash import REGISTRY
 from pycodex.frontends.tui.transcript import Transcript
+from pycodex.frontends.tui.welcome import welcome_cell
 from pycodex.protocol.events import (
     ApplyPatchApprovalRequest,
     Event,
@@ -128,7 +127,7 @@ class CodexApp(App[int]):
         # them. ``focus()`` would take effect only after them (they went to the transcript).
         self.set_focus(self.composer)
         self.call_later(self._typed_ahead_over)  # runs after the keys queued so far
-        await self.transcript.add(self._welcome())
+        await self.transcript.add(welcome_cell(self.options.version, self.config.cwd))
         if self.options.resume_path is not None:
             await self.replay(self.options.resume_path)
         if self.options.prompt:
@@ -185,24 +184,6 @@ class CodexApp(App[int]):
             self._begin()
 
         self.push_screen(TrustOnboarding(cwd, is_git_repo(cwd)), answered)
-
-    def _welcome(self) -> TextCell:
-        out = Text(">_ ", style="bold")
-        out.append("You are using pycodex", style="bold")
-        if self.options.version:
-            out.append(f" {self.options.version}", style="dim")
-        out.append(f" in {self.config.cwd}\n\n")
-        out.append(" To get started, describe a task or try one of these commands:\n", style="dim")
-        for name, help_text in (
-            ("/init", "create an AGENTS.md file with instructions for Codex"),
-            ("/status", "show current session configuration and token usage"),
-            ("/diff", "show git diff (including untracked files)"),
-            ("/model", "choose the model"),
-        ):
-            out.append(f"  {name}", style="bold")
-            out.append(f" - {help_text}\n", style="dim")
-        out.rstrip()
-        return TextCell(out, classes="welcome")
 
     # --- the session -----------------------------------------------------------------
 
