@@ -381,7 +381,7 @@ def make_tree(root: Path, n: int, seed: int = 1) -> int:
 
 
 def bench_search(files: int = 100_000) -> Results:
-    from pycodex.frontends.tui.file_search import FileIndex
+    from pycodex.file_search import FileIndex
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -18,7 +18,7 @@ from pycodex.frontends.tui.popup import Popup
 from pycodex.frontends.tui.registry import SlashRegistry
 
 if TYPE_CHECKING:
-    from pycodex.frontends.tui.file_search import FileIndex
+    from pycodex.core.services.workspace import FileIndex
 
 FILE_MATCHES = 12
 INDEX_POLL_S = 0.1
@@ -97,9 +97,9 @@ class Completion:
         """Matches for ``@query``; None while the index is still being built."""
         index = self.file_index
         if index is None:
-            from pycodex.frontends.tui.file_search import FileIndex
+            from pycodex.core.services.workspace import file_index
 
-            index = self.file_index = FileIndex(self._cwd).start()  # walks in a thread
+            index = self.file_index = file_index(self._cwd).start()  # walks in a thread
         if not index.ready:
             return None
         return [(str(m.path), "") for m in index.search(query, FILE_MATCHES)]

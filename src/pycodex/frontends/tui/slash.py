@@ -64,7 +64,7 @@ async def _compact(session: SessionController, arg: str) -> None:
 
 @command("diff", "show git diff, including untracked files", during_turn=True)
 async def _diff(session: SessionController, arg: str) -> None:
-    from pycodex.frontends.tui.git_diff import git_diff
+    from pycodex.core.services.workspace import git_diff
 
     in_repo, diff = await git_diff(session.config.cwd, session.env)
     if not in_repo:
