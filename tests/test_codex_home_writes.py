@@ -7,7 +7,8 @@ process, and the stack says which module asked: the innermost ``pycodex`` frame 
 through ``pathlib`` or ``tempfile`` counts for the pycodex module that called it). A real
 session runs in-process (config loaded from a config.toml, the model over real HTTP from
 the scripted model server, a turn with a shell call and a patch, then shutdown) and every
-write under $CODEX_HOME must come from ``pycodex.storage``. Sandboxed commands are separate
+write under $CODEX_HOME must come from ``pycodex.storage``; so must the TUI's, under Pilot
+with the CLI's real services (trust, history). Sandboxed commands are separate
 processes, outside the hook and outside the rule.
 
 Audit hooks cannot be removed, so the one installed here stays for the worker process and
@@ -225,3 +226,41 @@ def test_the_hook_names_a_write_from_outside_storage(tmp_path: Path) -> None:
         ("pycodex.storage.files", "os.rename", fine),
         ("pycodex.storage.files", "os.rename", fine),
     ]
+
+
+def test_a_tui_session_writes_under_codex_home_only_through_storage(
+    model_server: ScriptedModelServer, codex_home: Path, tmp_path: Path
+) -> None:
+    """The TUI in-process (Pilot, real core over HTTP, the CLI's real services): trusting
+    the project edits config.toml, a prompt goes to history, the session to its rollout."""
+    import dataclasses
+
+    from textual.pilot import Pilot  # the TUI's imports only here: the core test needs none
+
+    from pycodex.cli.tui_cmd import _services
+    from pycodex.frontends.tui.app import CodexApp
+    from pycodex.frontends.tui.onboarding import TrustOnboarding
+    from tests.tui.support import drive, idle, ready, tui_options, type_text, wait_until
+
+    model_server.push(Turn(text="hi there"))
+    base = tui_options(codex_home, tmp_path, model_server.base_url)
+    app = CodexApp(dataclasses.replace(base, ask_trust=True, services=_services(base.config)))
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await wait_until(pilot, lambda: isinstance(app.screen, TrustOnboarding), "onboarding")
+        await pilot.press("1")  # trust this folder: saved in config.toml
+        await ready(pilot, app)
+        await type_text(pilot, "hello")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "hi there" in app.transcript_text(), "the answer")
+        await idle(pilot, app)
+
+    with watch_writes(codex_home) as watch:
+        drive(app, scenario)
+    # The hook saw each of the session's own writes, so an empty list means something.
+    written = {(module, event, Path(path).name) for module, event, path in watch.allowed}
+    assert ("pycodex.storage.files", "os.rename", "config.toml") in written  # trust saved
+    assert ("pycodex.storage.history", "open", "history.jsonl") in written
+    assert any(m == "pycodex.storage.rollout" and n.startswith("rollout-") for m, _, n in written)
+    assert (codex_home / "history.jsonl").read_text().count('"hello"') == 1
+    assert watch.violations == []
