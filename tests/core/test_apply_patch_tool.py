@@ -18,7 +18,7 @@ from pycodex.core.approvals import ApprovalBroker
 from pycodex.core.tools.apply_patch import PatchVerdict, write_patch
 from pycodex.core.tools.context import ToolContext
 from pycodex.core.tools.specs import default_tools
-from pycodex.models.base import Completed, Created, OutputItemDone
+from pycodex.models.base import Completed, Created, FunctionTool, OutputItemDone
 from pycodex.models.scripted import Step, function_call, reply, shell_call, usage
 from pycodex.protocol.events import (
     EventMsg,
@@ -265,6 +265,7 @@ def test_apply_patch_is_offered_to_every_model() -> None:
         names = [t.name for t in default_tools(policy)]
         assert names == ["shell", "update_plan", "apply_patch"]
     tool = default_tools(AskForApproval.NEVER)[2]
+    assert isinstance(tool, FunctionTool)
     assert tool.parameters["required"] == ["input"]
     assert "*** Begin Patch" in tool.description
 

@@ -11,6 +11,7 @@ from pycodex.config.schema import Config, SandboxWorkspaceWrite
 from pycodex.core.project_doc import load_user_instructions, project_doc_paths
 from pycodex.core.prompt import environment_context, initial_context
 from pycodex.core.tools.specs import default_tools
+from pycodex.models.base import FunctionTool, ToolSpec
 from pycodex.models.scripted import reply
 from pycodex.protocol.items import MessageItem
 from pycodex.protocol.policy import AskForApproval, SandboxMode
@@ -161,9 +162,14 @@ def test_base_instructions_are_our_own_and_teach_the_tools() -> None:
     assert "**_ Begin Patch" not in text  # the mangled v0.20 grammar
 
 
+def _function(tool: ToolSpec) -> FunctionTool:
+    assert isinstance(tool, FunctionTool)
+    return tool
+
+
 def test_shell_schema_gains_escalation_only_with_on_request() -> None:
-    plain = default_tools(AskForApproval.NEVER)[0].parameters["properties"]
-    asking = default_tools(AskForApproval.ON_REQUEST)[0].parameters["properties"]
+    plain = _function(default_tools(AskForApproval.NEVER)[0]).parameters["properties"]
+    asking = _function(default_tools(AskForApproval.ON_REQUEST)[0]).parameters["properties"]
     assert set(plain) == {"command", "timeout", "workdir"}
     assert set(asking) == {
         "command",
@@ -173,5 +179,5 @@ def test_shell_schema_gains_escalation_only_with_on_request() -> None:
         "justification",
     }
     assert plain["command"] == {"type": "array", "items": {"type": "string"}}
-    plan = default_tools(AskForApproval.NEVER)[1]
+    plan = _function(default_tools(AskForApproval.NEVER)[1])
     assert plan.name == "update_plan" and plan.parameters["required"] == ["plan"]
