@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from pycodex import __version__
+from pycodex import VERSION_LINE
 
-VERSION_LINE = f"codex-cli {__version__} (pycodex)"
+__all__ = ["VERSION_LINE", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from pycodex.cli import VERSION_LINE
+from pycodex import VERSION_LINE
 from pycodex.cli.words import check_exec_word, check_help_topic, check_prompt_word
 from pycodex.protocol.errors import UsageError
 
