@@ -150,6 +150,9 @@ def test_browser_sign_in_writes_codex_layout_and_status_names_chatgpt(
     port = free_port()
     login = Login(home, "--experimental_issuer", issuer.url, "--experimental_port", str(port))
     url = login.authorize_url()
+    # no display in the test's environment: nothing is opened, and the words don't pretend
+    assert "open this address in a browser" in "".join(login.seen)
+    assert "should open" not in "".join(login.seen)
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert url.startswith(issuer.url + "/oauth/authorize?")
     assert query["client_id"] == CLIENT_ID

@@ -104,16 +104,16 @@ def run_login(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open_browser(url: str, env: Mapping[str, str]) -> None:
-    """Open ``url`` in the user's browser, in the background, never failing the sign-in.
-
-    On Linux without a display (and no ``$BROWSER``) nothing is started: Python's
-    ``webbrowser`` would fall back to a console browser that takes over this terminal.
-    """
-    if sys.platform.startswith("linux") and not any(
+def _can_open_browser(env: Mapping[str, str]) -> bool:
+    """False on Linux without a display (and no ``$BROWSER``): Python's ``webbrowser`` would
+    fall back to a console browser that takes over this terminal."""
+    return not sys.platform.startswith("linux") or any(
         env.get(name) for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY")
-    ):
-        return
+    )
+
+
+def _open_browser(url: str) -> None:
+    """Open ``url`` in the user's browser, in the background, never failing the sign-in."""
 
     def target() -> None:
         try:
@@ -158,11 +158,16 @@ def _chatgpt_login(args: argparse.Namespace) -> int:
 
     def on_url(url: str, actual_port: int) -> None:
         out = sys.stdout
-        out.write("Sign in with ChatGPT: your browser should open. If it does not, open:\n\n")
+        browser = _can_open_browser(env)
+        if browser:
+            out.write("Sign in with ChatGPT: your browser should open. If it does not, open:\n\n")
+        else:
+            out.write("Sign in with ChatGPT: open this address in a browser on this machine:\n\n")
         out.write(f"{url}\n\n")
         out.write(f"Waiting for the browser on http://localhost:{actual_port} (Ctrl-C to cancel)\n")
         out.flush()
-        _open_browser(url, env)
+        if browser:
+            _open_browser(url)
 
     def persist(result: SignIn) -> None:
         saved.append(save_chatgpt_login(home, result.tokens, api_key=result.api_key))
