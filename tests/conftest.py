@@ -1,4 +1,5 @@
-"""Shared fixtures: a started scripted model server and an isolated CODEX_HOME.
+"""Shared fixtures: a started scripted model server, an isolated CODEX_HOME, a git work tree
+(``repo``) and a clean environment for a `codex` subprocess (``env``).
 
 Nothing here changes process-wide state (no env vars, no cwd): tests pass paths and
 environments explicitly to what they run.
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.e2e.harness import base_env, make_repo
 from tests.support.model_server import ScriptedModelServer
 
 # CI explores the same examples on every run (main stays green on a given commit); locally
@@ -39,3 +41,15 @@ def codex_home(tmp_path: Path) -> Path:
     home = tmp_path / "codex_home"
     home.mkdir()
     return home
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git work tree with one commit, for runs that want a repository."""
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def env(codex_home: Path) -> dict[str, str]:
+    """A clean environment for a `codex` subprocess, with ``CODEX_HOME`` set."""
+    return base_env(codex_home)

@@ -14,20 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import base_env, codex, make_repo, write_config
+from tests.e2e.harness import codex, write_config
 from tests.support.model_server import ScriptedModelServer, Turn
 
 TIMEOUT = 30.0
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
-
-
-@pytest.fixture
-def env(codex_home: Path) -> dict[str, str]:
-    return base_env(codex_home)
 
 
 @pytest.fixture

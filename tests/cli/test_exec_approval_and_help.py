@@ -9,15 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import base_env, codex, make_repo, write_config
+from tests.e2e.harness import base_env, codex, write_config
 from tests.support.model_server import ScriptedModelServer, Turn
 
 WARNING = "warning: -a {policy} is ignored: codex exec never asks for approval"
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.e2e.harness import base_env, codex, make_repo, write_config
+from tests.e2e.harness import codex, write_config
 from tests.support.model_server import ScriptedModelServer, Turn
 
 NEWER = (
@@ -26,16 +24,6 @@ NEWER_TABLES = (
     "\n[notice]\nhide_full_access_warning = true\n"
     '\n[[skills]]\nname = "triage"\n'
 )
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
-
-
-@pytest.fixture
-def env(codex_home: Path) -> dict[str, str]:
-    return base_env(codex_home)
 
 
 def _bodies(server: ScriptedModelServer) -> list[dict[str, Any]]:

@@ -1,22 +1,8 @@
-"""Fixtures of the end-to-end tests: a git work tree and a clean environment."""
+"""Fixtures of the end-to-end tests (the work tree and environment are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from tests.e2e.harness import base_env, make_repo
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
-
-
-@pytest.fixture
-def env(codex_home: Path) -> dict[str, str]:
-    return base_env(codex_home)
 
 
 @pytest.fixture

@@ -8,18 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import base_env, codex, make_repo
+from tests.e2e.harness import codex
 from tests.support.model_server import ScriptedModelServer, ServerProfile, ToolCall, Turn
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
-
-
-@pytest.fixture
-def env(codex_home: Path) -> dict[str, str]:
-    return base_env(codex_home)
 
 
 def chat_messages(server: ScriptedModelServer, n: int) -> list[dict[str, Any]]:

@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import base_env, make_repo, write_config
+from tests.e2e.harness import base_env, write_config
 from tests.support.model_server import ScriptedModelServer
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
 
 
 @pytest.fixture
