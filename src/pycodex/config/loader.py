@@ -57,7 +57,7 @@ from pycodex.config.layers import (
     walk,
 )
 from pycodex.config.overrides import CliOverrides, parse_override
-from pycodex.config.profiles import CONFIG_FILE
+from pycodex.config.profiles import CONFIG_FILE, config_text
 from pycodex.config.profiles import file_layer as read_file_layer
 from pycodex.config.profiles import profile_layer as select_profile
 from pycodex.config.providers import builtin_layer
@@ -164,16 +164,7 @@ def _read_config_text(codex_home: Path, config_file: Path) -> str | None:
             expected="a readable file",
             found=found,
         ) from exc
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")  # editors on Windows add a BOM
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            "invalid TOML",
-            file=CONFIG_FILE,
-            line=data[: exc.start].count(b"\n") + 1,
-            expected="UTF-8 text",
-            found=f"the byte 0x{data[exc.start]:02x}",
-        ) from exc
+    return config_text(data, CONFIG_FILE)
 
 
 def _home_error(codex_home: Path, exc: OSError) -> ConfigError:

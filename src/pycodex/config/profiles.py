@@ -25,6 +25,21 @@ PROFILE_FILE_SUFFIX = ".config.toml"
 DropUnknown = Callable[[Layer], None]
 
 
+def config_text(data: bytes, name: str) -> str:
+    """A config file's bytes as text; not UTF-8 is a ``ConfigError`` naming the line and byte.
+    A leading BOM (editors on Windows add one) is dropped."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            "invalid TOML",
+            file=name,
+            line=data[: exc.start].count(b"\n") + 1,
+            expected="UTF-8 text",
+            found=f"the byte 0x{data[exc.start]:02x}",
+        ) from exc
+
+
 def file_layer(text: str, name: str = CONFIG_FILE) -> Layer:
     """The values of a TOML config file, each with its ``name:line`` origin."""
     try:
@@ -117,13 +132,4 @@ def _read(path: Path) -> str:
         raise ConfigError(
             "cannot read the profile file", file=str(path), expected="a readable file", found=found
         ) from exc
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            "invalid TOML",
-            file=path.name,
-            line=data[: exc.start].count(b"\n") + 1,
-            expected="UTF-8 text",
-            found=f"the byte 0x{data[exc.start]:02x}",
-        ) from exc
+    return config_text(data, path.name)
